@@ -1,0 +1,1 @@
+"""The backprop-course autograder and the ``bpcourse`` command."""
