@@ -1,0 +1,370 @@
+"""Kinds of check, and the context they run in.
+
+A check is data: a name, points, a kind, a visibility and a ``run(ctx) -> Outcome``. The
+constructors below (``agree``, ``article``, ``prop``, ``no_mutation``) build the usual
+ones; ``grader.exercises`` declares which checks each exercise has. Every check calls
+implementations only through ``Impl.call``, so the same check runs against the student, the
+reference or a known-wrong variant.
+"""
+from __future__ import annotations
+
+import copy
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from grader.compare import describe, mismatch
+from grader.impl import FUNCTION_MODULE, LocalImpl, reference_functions, student_proxy
+from grader.results import HIDDEN, PUBLIC
+from grader.settings import Settings
+from grader.variants import VARIANTS
+
+ACTIVATION_FUNCTIONS = ("sigmoid", "sigmoid_prime", "relu", "relu_prime", "tanh", "tanh_prime")
+
+
+@dataclass
+class Outcome:
+    fraction: float  # share of the points earned, 0..1
+    message: str
+    student_message: str | None = None  # for hidden checks: what students may read
+    mistake: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    points: float
+    kind: str  # article | reference | property | consistency | hygiene
+    visibility: str
+    run: Callable[["Context"], Outcome]
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.visibility == HIDDEN
+
+
+@dataclass
+class Context:
+    student: object  # grader.impl.StudentImpl
+    reference: LocalImpl | None  # None when grading public checks only
+    settings: Settings
+    failed: set[str] = field(default_factory=set)  # exercises that have lost points so far
+    _fair: dict = field(default_factory=dict)
+
+    def rng(self, label: str) -> np.random.Generator:
+        return np.random.default_rng([self.settings.seed, zlib.crc32(label.encode())])
+
+    def fair(self, helpers: Iterable[str]) -> LocalImpl | None:
+        """The reference rebuilt on the student's own helpers that failed their checks."""
+        if self.reference is None:
+            return None
+        used = tuple(sorted(set(helpers) & self.failed))
+        if not used:
+            return None
+        if used not in self._fair:
+            overrides = {fn: student_proxy(self.student, fn) for fn in used}
+            self._fair[used] = LocalImpl(reference_functions(overrides), "reference with your "
+                                         + ", ".join(used))
+        return self._fair[used]
+
+
+class CallFailed(Exception):
+    """The student's function did not return (raised, hung, crashed, missing)."""
+
+    def __init__(self, message: str, final: bool):
+        super().__init__(message)
+        self.final = final  # True when calling again is pointless (hung, missing, import)
+
+
+FINAL_STATUSES = {"timeout", "skipped", "missing", "import", "crashed"}
+
+
+def failure_text(fn: str, answer) -> str:
+    module = FUNCTION_MODULE.get(fn, "?")
+    status, error = answer.status, answer.error
+    if status == "missing":
+        return f"{fn} is not defined in {module}.py"
+    if status == "import":
+        return f"{module}.py could not be imported: {error}"
+    if status == "exception":
+        if error.startswith("NotImplementedError"):
+            return f"{fn} is not written yet (it raises NotImplementedError)"
+        return f"{fn} raised {error}"
+    if status == "timeout":
+        return f"{fn} did not finish in time (an endless loop?); it is not called again"
+    if status == "crashed":
+        return f"{fn} ended its own process ({error})"
+    if status == "protocol":
+        return f"{fn} returned something the grader cannot accept: {error}"
+    return f"{fn} was not run: {error}"
+
+
+class StudentCalls:
+    """``calls(*args)`` calls the check's own function, ``calls.forward(...)`` any other; each
+    returns the student's value or raises CallFailed."""
+
+    def __init__(self, ctx: Context, fn: str):
+        self._ctx, self._fn = ctx, fn
+
+    def _call(self, fn: str, args: tuple):
+        answer = self._ctx.student.call(fn, *args)
+        if not answer.ok:
+            raise CallFailed(failure_text(fn, answer), answer.status in FINAL_STATUSES)
+        return answer.value
+
+    def __call__(self, *args):
+        return self._call(self._fn, args)
+
+    def __getattr__(self, fn: str):
+        if fn.startswith("_"):
+            raise AttributeError(fn)
+        return lambda *args: self._call(fn, args)
+
+
+def student_call(ctx: Context, fn: str) -> StudentCalls:
+    return StudentCalls(ctx, fn)
+
+
+def _materialised(args):
+    return copy.deepcopy(args)
+
+
+def detect_mistake(fn: str, args: tuple, got, select, ctx: Context) -> str | None:
+    """The name of the known mistake whose variant reproduces ``got``, if any."""
+    for mistake, variant in VARIANTS.get(fn, ()):
+        try:
+            with np.errstate(all="ignore"):
+                value = variant(*_materialised(args))
+            if mismatch(select(got), select(value), ctx.settings.rtol, ctx.settings.atol) is None:
+                return mistake
+        except Exception:  # a variant may not fit these shapes (e.g. W where Wᵀ belongs)
+            continue
+    return None
+
+
+def _identity(value):
+    return value
+
+
+def _call_text(fn: str, args: tuple, labels: tuple[str, ...] | None = None) -> str:
+    if labels:
+        return f"{fn}({', '.join(labels)})"
+    return f"{fn}({', '.join(describe(a) for a in args)})"
+
+
+# ---------------------------------------------------------------------------- agree
+
+def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]]], points: float,
+          *, name: str = "agrees with the reference on hidden inputs", select=_identity,
+          alternatives: tuple[Callable, ...] = (), helpers: tuple[str, ...] = (),
+          rtol: float | None = None) -> Check:
+    """Hidden comparison with the reference on seeded inputs; partial credit per case."""
+
+    def run(ctx: Context) -> Outcome:
+        tol = (rtol or ctx.settings.rtol, ctx.settings.atol)
+        all_cases = cases(ctx.rng(fn + name))
+        passed, notes, first = 0, set(), None
+        for label, args in all_cases:
+            got = ctx.student.call(fn, *args)
+            if not got.ok:
+                first = first or (label, failure_text(fn, got), None, None, None)
+                if got.status in FINAL_STATUSES:
+                    break
+                continue
+            expected = ctx.reference.call(fn, *args)
+            if not expected.ok:
+                raise RuntimeError(f"reference {fn} failed on {label}: {expected.error}")
+            reason = mismatch(select(got.value), select(expected.value), *tol)
+            for alternative in alternatives if reason else ():
+                alt = LocalImpl({fn: alternative}, "alternative").call(fn, *args)
+                if alt.ok and mismatch(select(got.value), select(alt.value), *tol) is None:
+                    reason = None
+            fair = ctx.fair(helpers) if reason else None
+            if fair is not None:
+                judged = fair.call(fn, *args)
+                if judged.ok and mismatch(select(got.value), select(judged.value), *tol) is None:
+                    reason = None
+                    notes.add(fair.name)
+            if reason is None:
+                passed += 1
+            elif first is None:
+                first = (label, reason, got.value, expected.value,
+                         detect_mistake(fn, args, got.value, select, ctx))
+        n = len(all_cases)
+        if first is None:
+            msg = f"right on all {n} hidden cases"
+            if notes:
+                msg += ("; judged with " + "; ".join(sorted(notes)).replace("reference with ", "")
+                        + ", which lose points in their own exercises")
+            return Outcome(1.0, msg)
+        label, reason, got, expected, mistake = first
+        if got is None and passed == 0:  # the function never answered: say why, once
+            return Outcome(0.0, reason)
+        head = f"{n - passed} of {n} hidden cases wrong; first: {label}: {reason}"
+        detail = head if got is None else f"{head}; got {describe(got)}, expected {describe(expected)}"
+        student = detail if ctx.settings.reveal_expected else head
+        return Outcome(passed / n, detail, student, mistake)
+
+    return Check(name, points, "reference", HIDDEN, run)
+
+
+# ---------------------------------------------------------------------------- article
+
+def article(fn: str, args: tuple, expected, points: float, *, name: str, quote: str,
+            select=_identity, labels: tuple[str, ...] | None = None,
+            helpers: tuple[str, ...] = ()) -> Check:
+    """A problem from the article, graded against the exact value; feedback quotes the
+    article's rounded figure."""
+
+    def run(ctx: Context) -> Outcome:
+        call = _call_text(fn, args, labels)
+        got = ctx.student.call(fn, *args)
+        if not got.ok:
+            return Outcome(0.0, f"{call}: {failure_text(fn, got)}")
+        tol = (ctx.settings.rtol, ctx.settings.atol)
+        reason = mismatch(select(got.value), expected, *tol)
+        if reason is None:
+            return Outcome(1.0, f"{call} gives the exact values ({quote})")
+        fair = ctx.fair(helpers)
+        if fair is not None:
+            judged = fair.call(fn, *args)
+            if judged.ok and mismatch(select(got.value), select(judged.value), *tol) is None:
+                return Outcome(1.0, f"{call} is right given your own "
+                               + ", ".join(sorted(set(helpers) & ctx.failed))
+                               + ", which lose points in their own exercises")
+        mistake = detect_mistake(fn, args, got.value, select, ctx)
+        msg = (f"{call}: {reason}; got {describe(select(got.value))}, "
+               f"expected {describe(expected)} ({quote})")
+        blamed = sorted(set(helpers) & ctx.failed)
+        if blamed and ctx.reference is None:
+            msg += f"; note that {', '.join(blamed)}, which this uses, fails its own checks"
+        return Outcome(0.0, msg, mistake=mistake)
+
+    return Check(name, points, "article", PUBLIC, run)
+
+
+# ---------------------------------------------------------------------------- properties
+
+class PropertyFailed(AssertionError):
+    pass
+
+
+def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Generator], list[tuple]],
+         holds: Callable[..., str | None], strategy: Callable[[], object],
+         args_are_inputs: bool = True) -> Check:
+    """A property of the student's function, over a seeded screen of inputs and, when the
+    settings ask for it, a hypothesis search. A failure is shrunk by hypothesis to a small
+    counterexample that the feedback shows. With ``args_are_inputs`` the property's
+    arguments are the function's own, so the smallest counterexample is also checked
+    against the known mistakes."""
+
+    def run(ctx: Context) -> Outcome:
+        call = student_call(ctx, fn)
+        failing: list[tuple] = []
+
+        def tracked(call, *args):
+            message = holds(call, *args)
+            if message:
+                failing.append(args)
+            return message
+
+        try:
+            failure = None
+            for args in screen(ctx.rng(fn + name)):
+                failure = tracked(call, *args)
+                if failure:
+                    break
+            if failure is None and ctx.settings.search_examples:
+                failure = _hypothesis(strategy(), tracked, call, ctx.settings.search_examples)
+            if failure is not None:
+                failure = _hypothesis(strategy(), tracked, call, ctx.settings.shrink_examples) or failure
+        except CallFailed as exc:
+            return Outcome(0.0, str(exc))
+        if failure is None:
+            return Outcome(1.0, "holds")
+        mistake = None
+        if args_are_inputs:
+            try:
+                mistake = detect_mistake(fn, failing[-1], call(*failing[-1]), _identity, ctx)
+            except CallFailed:
+                pass
+        return Outcome(0.0, failure, mistake=mistake)
+
+    return Check(name, points, "property", PUBLIC, run)
+
+
+def _hypothesis(strategy, holds, call, max_examples: int) -> str | None:
+    """Search with hypothesis; the message of the smallest failing example, or None."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given
+    from hypothesis import settings as hsettings
+
+    @hsettings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
+               suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink],
+               report_multiple_bugs=False, print_blob=False, verbosity=Verbosity.quiet)
+    @given(strategy)
+    def search(args):
+        message = holds(call, *args)
+        if message:
+            raise PropertyFailed(message)
+
+    try:
+        search()
+    except PropertyFailed as exc:
+        return str(exc).split("\n")[0]
+    except CallFailed:
+        raise
+    except Exception as exc:  # Flaky and friends: the student's function is not deterministic
+        return f"inconsistent results on repeated calls ({type(exc).__name__})"
+    return None
+
+
+# ---------------------------------------------------------------------------- hygiene
+
+def _first_change(before, after, where="") -> str | None:
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or before.shape != after.shape or not np.array_equal(
+                before, after, equal_nan=True):
+            return where or "an argument"
+        return None
+    if isinstance(before, (list, tuple)):
+        if not isinstance(after, (list, tuple)) or len(before) != len(after):
+            return where or "an argument"
+        for i, (b, a) in enumerate(zip(before, after)):
+            change = _first_change(b, a, f"{where}[{i}]")
+            if change:
+                return change
+    if isinstance(before, dict):
+        for key in before:
+            change = _first_change(before[key], after.get(key) if isinstance(after, dict) else None,
+                                   f"{where}[{key!r}]")
+            if change:
+                return change
+    return None
+
+
+def no_mutation(fn: str, make_args: Callable[[np.random.Generator], tuple], points: float,
+                arg_names: tuple[str, ...]) -> Check:
+    """The function leaves every argument exactly as it found it."""
+
+    def run(ctx: Context) -> Outcome:
+        args = make_args(ctx.rng(fn + "mutation"))
+        got = ctx.student.call(fn, *args, return_args=True)
+        if not got.ok:
+            return Outcome(0.0, failure_text(fn, got))
+        after = got.args_after or ()
+        for i, (before, now) in enumerate(zip(args, after)):
+            change = _first_change(before, now)
+            if change:
+                where = arg_names[i] + (change if change.startswith("[") else "")
+                return Outcome(0.0, f"{fn} changed its argument {where} in place",
+                               mistake="mutates_input")
+        return Outcome(1.0, "leaves its arguments untouched")
+
+    return Check("leaves its arguments untouched", points, "hygiene", PUBLIC, run)
+
+
+def custom(name: str, points: float, kind: str, run: Callable[[Context], Outcome],
+           visibility: str = PUBLIC) -> Check:
+    return Check(name, points, kind, visibility, run)
