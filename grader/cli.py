@@ -1,59 +1,157 @@
 """The ``bpcourse`` command: a thin click layer over the grader's Python API.
 
-Exit codes: 0 success; 1 the command ran and found a problem (stale stubs);
-2 usage error (bad option, missing path, unreadable archive).
+Exit codes (the same for every command):
+  0  done (for `grade`: the submission was graded, whatever its score)
+  1  done, and something needs attention (`check`: a public check failed;
+     `stubs --check`: stubs out of date)
+  2  usage error: bad option, missing path, unreadable archive, nothing to grade
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
+EXIT_CODES = """\b
+Exit codes:
+  0  done (grade: graded, whatever the score)
+  1  done, with problems (check: a public check failed;
+     stubs --check: stubs out of date)
+  2  usage error (missing path, unreadable archive, nothing to grade)"""
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXAMPLE = Path(__file__).parent / "examples" / "student_submission"
+
+
+class UserError(click.ClickException):
+    """A one-line message on stderr and exit code 2, never a traceback."""
+
+    exit_code = 2
+
+
+def _submission_path(ctx, param, value: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.exists():
+        raise UserError(f"no such file or folder: {value}")
+    return path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(package_name="backprop-course")
 def main() -> None:
-    """backprop-course: teach backpropagation and grade it.
-
-    \b
-    Exit codes: 0 success; 1 the command ran and found a problem;
-    2 usage error (bad option, missing path, unreadable archive).
-    """
+    """backprop-course: teach backpropagation and grade it."""
 
 
-@main.command()
+def _grade(path: Path, public_only: bool, **overrides):
+    from grader.api import grade
+    from grader.sandbox.host import SandboxUnavailable
+    from grader.settings import CHECK, GRADE
+    from grader.submission import SubmissionError
+
+    base = CHECK if public_only else GRADE
+    settings = base.__class__(**{**base.__dict__, **{k: v for k, v in overrides.items()
+                                                      if v is not None}})
+    try:
+        return grade(path, public_only=public_only, settings=settings)
+    except SubmissionError as exc:
+        raise UserError(str(exc)) from None
+    except SandboxUnavailable as exc:
+        raise UserError(f"the sandbox is not available: {exc}") from None
+
+
+def _emit(text: str, output: Path | None, overwrite: bool) -> None:
+    if output is None:
+        click.echo(text)
+        return
+    if output.exists() and not overwrite:
+        raise UserError(f"{output} exists; pass --overwrite to replace it")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("path", callback=_submission_path)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--overwrite", is_flag=True, help="Allow --output to replace an existing file.")
+@click.option("--audience", type=click.Choice(["instructor", "student"]), default="instructor",
+              show_default=True, help="Who reads it: students never see hidden expected values.")
+@click.option("--reveal", is_flag=True, default=None,
+              help="Show hidden checks' expected values to students too.")
+@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "rlimits"]), default=None,
+              help="Sandbox: bubblewrap when available (auto), or insist on one.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=None,
+              help="Seconds one call of a student function may take [default: 5].")
+def grade(path: Path, fmt: str, output: Path | None, overwrite: bool, audience: str,
+          reveal: bool | None, isolation: str | None, timeout: float | None) -> None:
+    """Grade a submission: a folder, a .zip, or notebooks (see CONTRACT.md)."""
+    from grader.render import render
+
+    report = _grade(path, False, reveal_expected=reveal, isolation=isolation, call_timeout=timeout)
+    _emit(render(report, fmt, audience=audience), output, overwrite)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("path", default=".", callback=_submission_path)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def check(path: Path, fmt: str) -> None:
+    """Check your own work: the public checks only (the article's numbers, properties,
+    finite differences of your own code). Needs no reference solutions."""
+    from grader.render import render
+
+    report = _grade(path, True)
+    click.echo(render(report, fmt, audience="student"))
+    if report.score < report.max_score:
+        sys.exit(1)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "gradescope"]),
+              default="text", show_default=True, help="Output format.")
+def demo(fmt: str) -> None:
+    """Grade the bundled example submission (a student's attempt with classic slips)."""
+    from grader.render import render
+
+    click.echo(render(_grade(EXAMPLE, False), fmt))
+
+
+@main.command(epilog=EXIT_CODES)
 @click.option("--solutions", "solutions_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("solutions"), show_default=True, help="Folder of the reference solutions.")
 @click.option("--exercises", "exercises_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("exercises"), show_default=True, help="Folder the stubs are written to.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any stub is out of date.")
 def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
-    """Generate the student stubs in exercises/ from solutions/ (needs nbgrader)."""
-    try:
-        from grader import stubs as stubs_mod
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise click.ClickException(f"{exc}; install the 'course' extra") from None
+    """Generate the student stubs in exercises/ from solutions/ (needs the 'course' extra)."""
+    from grader import stubs as stubs_mod
+
     if not solutions_dir.is_dir():
-        raise click.UsageError(f"no solutions folder at {solutions_dir}")
+        raise UserError(f"no solutions folder at {solutions_dir}")
     try:
         if check:
             stale = stubs_mod.stale_stubs(solutions_dir, exercises_dir)
             if stale:
                 click.echo("out of date: " + ", ".join(stale) + " (run `bpcourse stubs`)", err=True)
-                raise SystemExit(1)
+                sys.exit(1)
             click.echo("stubs are up to date")
             return
         changed = stubs_mod.write_stubs(solutions_dir, exercises_dir)
     except ModuleNotFoundError as exc:
-        raise click.ClickException(f"{exc.name} is missing; install the 'course' extra") from None
+        raise UserError(f"{exc.name} is missing; install the 'course' extra") from None
     except stubs_mod.StubError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UserError(str(exc)) from None
     click.echo(f"wrote {len(changed)} file(s)" + (": " + ", ".join(changed) if changed else ""))
 
 
 @main.command()
 def article() -> None:
-    """Run the reference solutions on the article's problems and print the numbers."""
+    """Print the reference solutions' answers to the article's problems."""
     from grader.article import render_article_report
 
     click.echo(render_article_report())

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader import article as art
-from grader.checks import Check, Outcome, agree, article, custom, failure_text, no_mutation, prop
+from grader.checks import (Check, Outcome, agree, article, custom, excused, failure_text,
+                           no_mutation, prop)
 from grader.compare import describe, mismatch
 
 ACTS = ("sigmoid", "sigmoid_prime", "relu", "relu_prime", "tanh", "tanh_prime")
+TRAIN_HELPERS = ("forward", "loss", "backward", "sgd_step", *ACTS)
 
 
 @dataclass(frozen=True)
@@ -666,8 +668,12 @@ def train_contract(ctx):
     training lowers the loss."""
     rng = ctx.rng("train_contract")
     _, params, acts, _ = make_net(rng, (2, 4, 1), ("tanh", "sigmoid"), 4)
-    answer = ctx.student.call("train", XOR_X, XOR_Y, params, acts, 2.0, 300)
+    args = (XOR_X, XOR_Y, params, acts, 2.0, 300)
+    answer = ctx.student.call("train", *args)
     if not answer.ok:
+        note = excused(ctx, "train", TRAIN_HELPERS, args, answer)
+        if note:
+            return Outcome(1.0, f"not judged: train cannot run here; {note}")
         return Outcome(0.0, failure_text("train", answer))
     value = answer.value
     if not isinstance(value, (list, tuple)) or len(value) != 2:
@@ -835,13 +841,12 @@ def _exercises() -> tuple[Exercise, ...]:
             no_mutation("sgd_step", _inputs_of(sgd_cases, 2), 1, ("params", "grads", "lr")),
         )),
         Exercise("train", "train", (
-            agree("train", train_cases, 1.5,
-                  helpers=("forward", "loss", "backward", "sgd_step", *ACTS)),
+            agree("train", train_cases, 1.5, helpers=TRAIN_HELPERS),
             custom("losses[0] is the initial loss; XOR training lowers it", 1, "property",
                    train_contract),
             no_mutation("train", _inputs_of(train_cases, 0), 0.5,
-                        ("X", "Y", "params", "activations", "lr", "epochs")),
-        ), helpers=("forward", "loss", "backward", "sgd_step", *ACTS)),
+                        ("X", "Y", "params", "activations", "lr", "epochs"), TRAIN_HELPERS),
+        ), helpers=TRAIN_HELPERS),
     )
 
 
