@@ -15,7 +15,7 @@ def sigmoid(z):
     Hint: for large negative ``z``, ``e^(−z)`` overflows; use ``e^(−|z|)`` and two branches.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('sigmoid: for large negative ``z``, ``e^(−z)`` overflows; use ``e^(−|z|)`` and two branches.')
+    raise NotImplementedError('sigmoid: for large negative z, e^(−z) overflows; use e^(−|z|) and two branches.')
 
 
 def sigmoid_prime(z):
@@ -27,7 +27,7 @@ def sigmoid_prime(z):
     Hint: compute ``σ(z)`` first, then the product.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('sigmoid_prime: compute ``σ(z)`` first, then the product.')
+    raise NotImplementedError('sigmoid_prime: compute σ(z) first, then the product.')
 
 
 def relu(z):
@@ -38,7 +38,7 @@ def relu(z):
     Hint: ``np.maximum`` compares elementwise.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('relu: ``np.maximum`` compares elementwise.')
+    raise NotImplementedError('relu: np.maximum compares elementwise.')
 
 
 def relu_prime(z):

@@ -13,7 +13,7 @@ def numerical_gradient(f, x, eps=1e-5):
     Hint: save ``x[i]``, evaluate at ``x[i] ± eps``, put the saved value back.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('numerical_gradient: save ``x[i]``, evaluate at ``x[i] ± eps``, put the saved value back.')
+    raise NotImplementedError('numerical_gradient: save x[i], evaluate at x[i] ± eps, put the saved value back.')
 
 
 def relative_error(a, b):
@@ -25,4 +25,4 @@ def relative_error(a, b):
     Hint: ``np.maximum`` keeps the denominator away from 0.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('relative_error: ``np.maximum`` keeps the denominator away from 0.')
+    raise NotImplementedError('relative_error: np.maximum keeps the denominator away from 0.')

@@ -38,7 +38,7 @@ def forward(X, params, activations):
     Hint: loop over ``zip(params, activations)``; store each layer's input and Z.
     """
     # YOUR CODE HERE
-    raise NotImplementedError("forward: loop over ``zip(params, activations)``; store each layer's input and Z.")
+    raise NotImplementedError("forward: loop over zip(params, activations); store each layer's input and Z.")
 
 
 def loss(Y_hat, Y):

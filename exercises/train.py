@@ -14,7 +14,7 @@ def sgd_step(params, grads, lr):
     Hint: downhill is minus the gradient; build new arrays instead of using ``-=``.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('sgd_step: downhill is minus the gradient; build new arrays instead of using ``-=``.')
+    raise NotImplementedError('sgd_step: downhill is minus the gradient; build new arrays instead of using -=.')
 
 
 def train(X, Y, params, activations, lr, epochs):
@@ -27,4 +27,4 @@ def train(X, Y, params, activations, lr, epochs):
     Hint: forward, record the loss, backward, step — ``epochs`` times.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('train: forward, record the loss, backward, step — ``epochs`` times.')
+    raise NotImplementedError('train: forward, record the loss, backward, step — epochs times.')

@@ -18,7 +18,7 @@ def two_layer_forward(x, W1, b1, W2, b2):
     Hint: ``W @ x`` multiplies a matrix by a vector.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('two_layer_forward: ``W @ x`` multiplies a matrix by a vector.')
+    raise NotImplementedError('two_layer_forward: W @ x multiplies a matrix by a vector.')
 
 
 def two_layer_backward(x, y, W1, b1, W2, b2, cache):
@@ -32,4 +32,4 @@ def two_layer_backward(x, y, W1, b1, W2, b2, cache):
     Hint: ``np.outer(a, b)`` is the column ``a`` times the row ``bᵀ``.
     """
     # YOUR CODE HERE
-    raise NotImplementedError('two_layer_backward: ``np.outer(a, b)`` is the column ``a`` times the row ``bᵀ``.')
+    raise NotImplementedError('two_layer_backward: np.outer(a, b) is the column a times the row bᵀ.')
