@@ -1,0 +1,331 @@
+"""The bank's manifest: one entry per submission, with what the grader must make of it.
+
+A submission is ``submissions/base/`` (the reference solutions without the nbgrader markers,
+as a student would hand them in) with the case's own modules laid over it: each case folder
+``submissions/<category>/<name>/`` holds only the modules that differ from the base, each a
+whole module written as a student would, the change marked by a ``# bank:`` comment.
+``assemble.py`` builds the full six-module folder.
+
+Categories and what the tests expect (``test_bank.py``):
+
+* ``buggy``: one realistic mistake. ``exercise`` loses points, feedback for it names
+  ``mistake`` (a key of ``grader.mistakes.MISTAKES``; ``None`` where no known-wrong variant
+  can reasonably match), and EVERY OTHER exercise keeps full marks — even those whose code
+  calls the buggy function (``cascades``): the grader grades ``backward`` on the reference
+  forward's cache, and judges a function that calls the student's own helper against a
+  reference that uses that same helper.
+* ``correct``: right, but written differently from the reference. Total 100.0.
+* ``hostile``: attacks the grader. The grader returns a report (never raises), the ``zero``
+  exercises get no credit at all, the ``full`` ones keep full marks, no file appears outside
+  the sandbox (``/tmp/bpcourse-pwned-<name>*``, the submission folder), no process carrying
+  the case's marker survives, and grading ends within ``budget`` seconds.
+  To make "no credit" unambiguous, an attacking function that fails returns junk
+  (a NaN array of a shape no check asks for), never a near-miss that a shape check could pass.
+  ``sandbox``: only a real sandbox (bubblewrap) can meet the expectations; the test is
+  skipped without one unless ``BPCOURSE_REQUIRE_SANDBOX=1``.
+  ``contain``: the attack kills processes, so the test runs the grader in a throwaway PID
+  namespace (``unshare``): if the grader's own sandbox fails, the attack kills that
+  namespace, not the machine.
+
+Hostile files contain two placeholders that ``assemble.py`` fills in: ``@BANK_MARKER@``
+(a string unique to the run, used to find surviving processes; the destructive attacks also
+refuse to fire while it is unfilled, so importing a committed file by accident is harmless)
+and ``@BANK_PORT@`` (a TCP port the test listens on).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+BANK = Path(__file__).resolve().parent
+SUBMISSIONS = BANK / "submissions"
+BASE = SUBMISSIONS / "base"
+REPO = BANK.parent.parent
+
+MODULES = ("activations", "neuron", "two_layer", "network", "gradcheck", "train")
+
+# Every contract function, by module (shared/CONTRACT.md), in contract order.
+EXERCISES: dict[str, str] = {
+    "sigmoid": "activations",
+    "sigmoid_prime": "activations",
+    "relu": "activations",
+    "relu_prime": "activations",
+    "tanh": "activations",
+    "tanh_prime": "activations",
+    "mse_loss": "neuron",
+    "linear_neuron_grads": "neuron",
+    "sigmoid_neuron_grads": "neuron",
+    "two_layer_forward": "two_layer",
+    "two_layer_backward": "two_layer",
+    "forward": "network",
+    "loss": "network",
+    "backward": "network",
+    "numerical_gradient": "gradcheck",
+    "relative_error": "gradcheck",
+    "sgd_step": "train",
+    "train": "train",
+}
+
+# Which exercises call which, in the base code (through the student's own modules).
+# A bug in the key shows up in the values' answers too; fair blame keeps their marks.
+CALLED_BY: dict[str, tuple[str, ...]] = {
+    "sigmoid": ("sigmoid_neuron_grads", "two_layer_forward", "forward", "backward", "train"),
+    "sigmoid_prime": ("sigmoid_neuron_grads", "two_layer_backward", "backward", "train"),
+    "relu": ("forward", "backward", "train"),
+    "relu_prime": ("backward", "train"),
+    "tanh": ("forward", "backward", "train"),
+    "tanh_prime": ("backward", "train"),
+    "forward": ("train",),
+    "loss": ("train",),
+    "backward": ("train",),
+    "sgd_step": ("train",),
+}
+
+# Exercises lost when a module cannot be imported: its own, and those of modules importing it.
+IMPORTED_BY: dict[str, tuple[str, ...]] = {
+    "activations": ("neuron", "two_layer", "network", "train"),
+    "network": ("train",),
+}
+
+
+def exercises_of(*modules: str) -> tuple[str, ...]:
+    """The contract functions of these modules, in contract order."""
+    return tuple(name for name, module in EXERCISES.items() if module in modules)
+
+
+def unimportable(module: str) -> tuple[str, ...]:
+    """Exercises that cannot run when ``module`` fails to import."""
+    return exercises_of(module, *IMPORTED_BY.get(module, ()))
+
+
+@dataclass(frozen=True)
+class Case:
+    category: str  # "buggy" | "correct" | "hostile"
+    name: str
+    description: str
+    # buggy
+    exercise: str | None = None
+    mistake: str | None = None
+    # hostile
+    zero: tuple[str, ...] = ()
+    full: tuple[str, ...] | str = "others"  # "others": every exercise not in ``zero``
+    sandbox: bool = False
+    contain: bool = False
+    budget: float = 60.0
+
+    @property
+    def id(self) -> str:
+        return f"{self.category}/{self.name}"
+
+    @property
+    def folder(self) -> Path:
+        """The case's own modules (may not exist: then the case is the base alone)."""
+        return SUBMISSIONS / self.category / self.name
+
+    @property
+    def cascades(self) -> tuple[str, ...]:
+        """Other exercises whose answers change because they call the buggy one."""
+        return CALLED_BY.get(self.exercise or "", ())
+
+    def full_marks(self) -> tuple[str, ...]:
+        """Exercises that must keep full marks."""
+        if self.category == "correct":
+            return tuple(EXERCISES)
+        if self.category == "buggy":
+            return tuple(e for e in EXERCISES if e != self.exercise)
+        if self.full == "others":
+            return tuple(e for e in EXERCISES if e not in self.zero)
+        return tuple(self.full)
+
+
+def buggy(name, exercise, mistake, description):
+    return Case("buggy", name, description, exercise=exercise, mistake=mistake)
+
+
+def correct(name, description):
+    return Case("correct", name, description)
+
+
+def hostile(name, zero, description, **kw):
+    return Case("hostile", name, description, zero=tuple(zero), **kw)
+
+
+CASES: list[Case] = [
+    # ---------------------------------------------------------------- buggy: activations
+    buggy("sigmoid_overflow", "sigmoid", "sigmoid_overflow",
+          "σ(z) = 1/(1+np.exp(−z)): right values, but exp overflows (RuntimeWarning) for z ≪ 0"),
+    buggy("sigmoid_exp_ratio", "sigmoid", "non_finite",
+          "σ(z) = e^z/(1+e^z): inf/inf = NaN for z ≫ 0 (exp(1000) overflows)"),
+    buggy("sigmoid_prime_of_activation", "sigmoid_prime", "sigmoid_prime_of_activation",
+          "σ'(z) = z(1−z): the formula for σ' in terms of the activation, applied to z"),
+    buggy("sigmoid_prime_cascade", "sigmoid_prime", "sigmoid_prime_missing_one_minus",
+          "σ'(z) = σ(z)·σ(z), and sigmoid_neuron_grads, two_layer_backward, backward and train "
+          "all call it: only sigmoid_prime may lose points"),
+    buggy("relu_prime_at_zero", "relu_prime", "relu_prime_at_zero",
+          "relu'(z) = (z >= 0): relu'(0) = 1 instead of the contract's 0"),
+    buggy("relu_only_scalars", "relu", None,
+          "relu(z) = max(0.0, z) with Python's max: right for scalars, raises on arrays "
+          "(only_scalars would be the name, but there is no wrong value to match)"),
+    buggy("tanh_prime_no_square", "tanh_prime", "tanh_prime_no_square",
+          "tanh'(z) = 1 − tanh(z), without the square"),
+    # ---------------------------------------------------------------- buggy: one neuron
+    buggy("mse_loss_missing_half", "mse_loss", "loss_missing_half",
+          "mse_loss = (y − ŷ)², without the ½"),
+    buggy("linear_neuron_sign_flip", "linear_neuron_grads", "sign_flip",
+          "linear neuron: error = y − ŷ instead of ŷ − y"),
+    buggy("sigmoid_neuron_missing_sigmoid_prime", "sigmoid_neuron_grads",
+          "missing_activation_derivative",
+          "sigmoid neuron: δ = ŷ − y, the σ'(z) factor forgotten"),
+    # ---------------------------------------------------------------- buggy: two layers
+    buggy("two_layer_outer_transposed", "two_layer_backward", "outer_product_transposed",
+          "dW = np.outer(x, δ): the (d, n) transpose of W's shape"),
+    buggy("two_layer_W2_not_transposed", "two_layer_backward", "W_instead_of_WT",
+          "δ1 = (W2 δ2) ⊙ σ'(z1) instead of W2ᵀ δ2: a shape error unless W2 is square, "
+          "wrong values when it is"),
+    buggy("two_layer_forward_no_output_sigmoid", "two_layer_forward", None,
+          "ŷ = z2: the output layer's sigmoid forgotten"),
+    # ---------------------------------------------------------------- buggy: network
+    buggy("forward_only_sigmoid", "forward", "only_sigmoid",
+          "forward applies sigmoid in every layer, whatever `activations` says"),
+    buggy("forward_only_two_layers", "forward", "only_two_layers",
+          "forward unpacks exactly two layers: fails for 1, ignores the rest for 3 or 4"),
+    buggy("loss_averages_outputs", "loss", "loss_averages_outputs",
+          "loss = ½·mean((Y − Ŷ)²): divides by 2·B·m (invisible with one output)"),
+    buggy("loss_missing_1_over_B", "loss", "loss_missing_1_over_B",
+          "loss = ½‖Y − Ŷ‖²: the 1/B forgotten"),
+    buggy("backward_transposed_dW", "backward", "transposed_dW",
+          "dW = (1/B) A_prevᵀ Δ, the article's formula: shape (n_in, n_out)"),
+    buggy("backward_missing_1_over_B", "backward", "missing_1_over_B",
+          "dW = Δᵀ A_prev, db = Σ Δ: the 1/B forgotten in both"),
+    buggy("backward_divide_by_B_twice", "backward", "divide_by_B_twice",
+          "Δ_L divided by B, and dW, db divided by B again"),
+    buggy("backward_db_wrong_axis", "backward", "db_wrong_axis",
+          "db = Δ.sum(axis=1)/B: one number per example, not per neuron"),
+    buggy("backward_missing_activation_derivative", "backward", "missing_activation_derivative",
+          "Δ_L = A_L − Y and Δ_ℓ = Δ_ℓ₊₁ W_ℓ₊₁: no g'(Z) factor anywhere"),
+    buggy("backward_derivative_of_activation", "backward", "activation_derivative_of_activation",
+          "Δ uses g'(A) (the activation, from the cache's A_prev / g(Z)) instead of g'(Z)"),
+    buggy("backward_W_transposed", "backward", "W_instead_of_WT",
+          "Δ_ℓ = Δ_ℓ₊₁ W_ℓ₊₁ᵀ instead of Δ_ℓ₊₁ W_ℓ₊₁: shape-valid only for square layers"),
+    buggy("backward_sign_flip", "backward", "sign_flip",
+          "Δ_L = (Y − A_L) ⊙ g'(Z_L): every gradient has the wrong sign"),
+    buggy("backward_mutates_cache", "backward", "mutates_input",
+          "A_prev /= B in place: right gradients, but the cache (and X itself) is changed"),
+    # ---------------------------------------------------------------- buggy: gradient check
+    buggy("numerical_gradient_forward_difference", "numerical_gradient", "forward_difference",
+          "(f(x+ε) − f(x))/ε instead of the central difference"),
+    buggy("numerical_gradient_unrestored_x", "numerical_gradient", "unrestored_x",
+          "x[i] is left at x[i] − ε after each nudge"),
+    buggy("relative_error_no_floor", "relative_error", "relative_error_no_floor",
+          "denominator |a|+|b| without the 1e-8 floor: two zero arrays give 0/0 = NaN"),
+    # ---------------------------------------------------------------- buggy: training
+    buggy("sgd_ascent", "sgd_step", "sgd_ascent",
+          "W + lr·dW: the step goes uphill"),
+    buggy("sgd_mutates_params", "sgd_step", "mutates_input",
+          "W -= lr·dW in place: right values, but the caller's params are changed"),
+    buggy("train_losses_after_update", "train", "losses_after_update",
+          "losses[k] recorded after the k-th update instead of before"),
+
+    # ---------------------------------------------------------------- correct
+    correct("reference_without_markers",
+            "the base itself: the reference solutions as a student would hand them in"),
+    correct("sigmoid_via_tanh",
+            "σ(z) = ½(1 + tanh(z/2)), σ' = σ(1−σ) from it: no overflow, different rounding"),
+    correct("where_and_clip",
+            "np.clip(z, −500, 500) before exp; relu, relu' and friends with np.where"),
+    correct("einsum_everywhere",
+            "every matrix product written with np.einsum"),
+    correct("relu_prime_ints",
+            "relu_prime returns np.int64 zeros and ones instead of float64"),
+    correct("python_floats",
+            "scalar inputs give Python floats (math module), arrays go through numpy"),
+    correct("params_as_lists",
+            "sgd_step, train and backward return lists of [W, b] lists instead of tuples"),
+    correct("python_loops",
+            "explicit Python loops over examples, neurons and layers instead of matrix products"),
+    correct("numerical_gradient_on_copy",
+            "numerical_gradient perturbs copies of x instead of nudging it in place"),
+    correct("debug_prints",
+            "correct, but prints debugging lines in every loop (thousands of lines per grading)"),
+    correct("absolute_imports",
+            "imports its siblings as `from exercises.activations import ...`"),
+
+    # ---------------------------------------------------------------- hostile
+    hostile("monkeypatch_numpy", ["mse_loss", "linear_neuron_grads"],
+            "at import: np.isclose/allclose/array_equal/testing.assert_* and math.isclose "
+            "always agree; then wrong answers"),
+    hostile("read_reference_files", ["two_layer_backward"],
+            "hunts the reference: walks up from __file__, globs /work, /root, site-packages "
+            "(editable-install finders, .pth), `import solutions`, importlib.metadata; "
+            "uses it when found, copies it to /tmp and the submission folder",
+            sandbox=True),
+    hostile("proc_snooping", ["train"],
+            "reads /proc/<ppid>/cwd, cmdline, fd, maps and /proc/*/cwd, environ looking for "
+            "solutions/; uses the reference when found",
+            sandbox=True),
+    hostile("stack_frames", ["numerical_gradient"],
+            "walks sys._getframe(1..n) and gc.get_objects() for 'expected'-like locals and "
+            "returns what it finds"),
+    hostile("ndarray_subclass", ["mse_loss", "two_layer_forward"],
+            "returns ndarray subclasses whose __eq__ is always True, whose shape lies, whose "
+            "__array_finalize__/__reduce__ would write a file outside the worker"),
+    hostile("malicious_reduce", ["linear_neuron_grads", "sigmoid_neuron_grads"],
+            "returns objects whose __reduce__ creates a file when unpickled, whose __float__ "
+            "and __array__ lie"),
+    hostile("kill_parent", ["relative_error"],
+            "os.kill(os.getppid(), SIGKILL), and the process group, then junk",
+            sandbox=True, contain=True),
+    hostile("kill_everything", ["numerical_gradient"],
+            "SIGKILL to every visible pid and to -1, then junk",
+            sandbox=True, contain=True),
+    hostile("lingering_fork", ["two_layer_forward"],
+            "double fork + setsid + exec of a 300 s sleeper carrying the marker; then junk",
+            sandbox=True),
+    hostile("infinite_loop", ["two_layer_backward"],
+            "`while True: pass` in one function, the rest correct: only it loses points, "
+            "and it is called at most once (the whole grading stays quick)",
+            budget=30.0),
+    hostile("sleep_forever", ["sigmoid_neuron_grads"],
+            "time.sleep(10**6): no CPU used, so only a wall-clock deadline stops it",
+            budget=30.0),
+    hostile("memory_bomb_numpy", ["relative_error"],
+            "np.ones(10**11) (800 GB)"),
+    hostile("memory_bomb_list", ["train"],
+            "a list of 64 MiB bytearrays that grows until the limit (capped at half the "
+            "machine's RAM), then waits",
+            budget=45.0),
+    hostile("print_flood", ["numerical_gradient"],
+            "200 MB of prints (print, sys.stdout, os.write on 1 and 2), then junk",
+            budget=45.0),
+    hostile("os_exit_at_import", unimportable("network"),
+            "network.py calls os._exit(0) while being imported: network's functions and "
+            "train.py's (which imports network) lose points, nothing else"),
+    hostile("system_exit", ["mse_loss"],
+            "raise SystemExit(0) from one function"),
+    hostile("keyboard_interrupt", ["two_layer_forward"],
+            "raise KeyboardInterrupt from one function"),
+    hostile("syntax_error", unimportable("two_layer"),
+            "two_layer.py does not parse: only its two functions lose points"),
+    hostile("import_error", unimportable("gradcheck"),
+            "gradcheck.py imports a module that does not exist: only its two functions "
+            "lose points"),
+    hostile("socket_connect", ["mse_loss"],
+            "connects to the test's listening TCP port (and the host's addresses) and sends "
+            "data: must fail, the test's socket must see no connection",
+            sandbox=True),
+    hostile("write_files", ["linear_neuron_grads"],
+            "writes into /tmp, the submission folder, the working directory, $HOME and the "
+            "repository's solutions/",
+            sandbox=True),
+    hostile("huge_return", ["sigmoid_neuron_grads"],
+            "returns two 512 MB arrays: the answer is refused, not transferred"),
+    hostile("recursive_return", ["two_layer_forward", "two_layer_backward"],
+            "returns a self-containing list and a 200 000-deep nested list"),
+]
+
+BY_ID = {case.id: case for case in CASES}
+assert len(BY_ID) == len(CASES), "duplicate case names"
+
+
+def of(category: str) -> list[Case]:
+    return [case for case in CASES if case.category == category]
