@@ -95,7 +95,10 @@ def test_text_has_header_table_and_failures():
     assert "Mode: grade (all checks)" in out
     assert "Isolation: bubblewrap sandbox" in out
     assert "Submission: folder sub/ (6 modules)" in out
-    rows = {ln.split()[0]: ln for ln in out.splitlines() if ln.split()[:1]}
+    table = out.split("\n\n")[1].splitlines()
+    assert table[0].split() == ["exercise", "module", "score", "status"]
+    rows = {ln.split()[0]: ln for ln in table[2:]}
+    assert rows["total"].split()[-3:] == ["11", "/", "17"]
     assert "5 / 5" in rows["sigmoid"] and rows["sigmoid"].rstrip().endswith("passed")
     assert "1 / 5" in rows["sigmoid_prime"] and rows["sigmoid_prime"].rstrip().endswith("partial")
     assert rows["relu_prime"].rstrip().endswith("failed")

@@ -1,0 +1,521 @@
+"""Staging a submission: which layouts load, what hostile archives cannot do, what notebooks become."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from grader import submission
+from grader.submission import EXERCISE_MODULES, Staged, SubmissionError, staged
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def module_source(name: str) -> str:
+    """A tiny module that says which module it is, and uses a sibling the way students do."""
+    extra = "from .activations import which as _sibling\n" if name == "network" else ""
+    return f'{extra}def which():\n    return "{name}"\n'
+
+
+def write_modules(folder: Path, names=EXERCISE_MODULES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for m in names:
+        (folder / f"{m}.py").write_text(module_source(m), encoding="utf-8")
+    return folder
+
+
+def make_zip(path: Path, members: dict[str, bytes | str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def modules_members(prefix: str = "") -> dict[str, str]:
+    return {f"{prefix}{m}.py": module_source(m) for m in EXERCISE_MODULES}
+
+
+def run_in(root: Path, code: str) -> str:
+    """Run ``code`` in a fresh interpreter that sees the staged package first; return stdout."""
+    prog = f"import sys; sys.path.insert(0, {str(root)!r})\n{code}"
+    proc = subprocess.run([sys.executable, "-I", "-c", prog], capture_output=True, text=True,
+                          timeout=60, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def tree_digest(folder: Path) -> dict[str, tuple]:
+    """Every path under ``folder`` with its content hash, mode and mtime."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        st = os.lstat(p)
+        digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() and not p.is_symlink() \
+            else None
+        out[p.relative_to(folder).as_posix()] = (digest, st.st_mode, st.st_mtime_ns)
+    return out
+
+
+def assert_one_line(exc: pytest.ExceptionInfo) -> None:
+    text = str(exc.value)
+    assert text and "\n" not in text and "Traceback" not in text
+
+
+def notebook(*cells, path: Path) -> Path:
+    nbformat.write(new_notebook(cells=list(cells), metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
+                   str(path))
+    return path
+
+
+TEST_CELL = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t", "points": 1,
+                          "locked": True, "schema_version": 3, "task": False}}
+SOLUTION_CELL = {"nbgrader": {"grade": False, "solution": True, "grade_id": "s", "locked": False,
+                              "schema_version": 3, "task": False}}
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """Make the stager's temp folders live under tmp_path/t so tests can see all it writes."""
+    t = tmp_path / "t"
+    t.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(t))
+    return t
+
+
+# ---------------------------------------------------------------------------- layouts
+
+
+def check_all_six(s: Staged) -> None:
+    assert s.modules == list(EXERCISE_MODULES)
+    pkg = s.root / "exercises"
+    assert (pkg / "__init__.py").read_text() == ""
+    for m in EXERCISE_MODULES:
+        assert (pkg / f"{m}.py").read_text() == module_source(m)
+
+
+def test_folder_with_modules_side_by_side(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    with staged(sub) as s:
+        check_all_six(s)
+        assert s.source == "folder sub/ (6 modules)"
+        assert run_in(s.root, "import exercises.network as n; print(n.which(), n._sibling())") \
+            == "network activations\n"
+
+
+def test_folder_with_exercises_inside(tmp_path):
+    write_modules(tmp_path / "repo" / "exercises")
+    (tmp_path / "repo" / "README.md").write_text("hi")
+    with staged(str(tmp_path / "repo")) as s:
+        check_all_six(s)
+        assert "exercises/ inside" in s.source
+
+
+@pytest.mark.parametrize("inner", ["hw", "hw/exercises"])
+def test_folder_with_a_single_top_folder(tmp_path, inner):
+    write_modules(tmp_path / "outer" / inner)
+    with staged(tmp_path / "outer") as s:
+        check_all_six(s)
+        assert "hw/" in s.source
+
+
+def test_missing_modules_cost_only_themselves(tmp_path):
+    sub = write_modules(tmp_path / "sub", ["activations", "network"])
+    with staged(sub) as s:
+        assert s.modules == ["activations", "network"]
+        assert not (s.root / "exercises" / "train.py").exists()
+        assert any("missing" in n and "train.py" in n for n in s.notes)
+
+
+def test_helper_modules_are_copied_and_test_files_are_not(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    (sub / "utils.py").write_text("X = 1\n")
+    (sub / "test_mine.py").write_text("assert False\n")
+    with staged(sub) as s:
+        assert (s.root / "exercises" / "utils.py").exists()
+        assert not (s.root / "exercises" / "test_mine.py").exists()
+        assert any("utils.py" in n for n in s.notes)
+
+
+def test_flat_sibling_imports_still_load(tmp_path):
+    """`from activations import which` works in the student's folder; it must in the sandbox."""
+    sub = write_modules(tmp_path / "sub")
+    (sub / "network.py").write_text("from activations import which as w\n\ndef which():\n"
+                                    "    return 'network+' + w()\n")
+    with staged(sub) as s:
+        out = run_in(s.root, "import exercises.network as n, exercises.activations as a\n"
+                             "import activations\n"
+                             "print(n.which(), activations is a)")
+        assert out == "network+activations True\n"
+        assert any("top-level" in n for n in s.notes)
+
+
+def test_staged_files_are_readable_by_an_unprivileged_sandbox(tmp_path):
+    with staged(write_modules(tmp_path / "sub")) as s:
+        assert stat.S_IMODE(os.stat(s.root).st_mode) & 0o005 == 0o005
+        assert stat.S_IMODE(os.stat(s.root.parent).st_mode) & 0o005 == 0o005
+        assert stat.S_IMODE(os.stat(s.root / "exercises" / "train.py").st_mode) & 0o004
+
+
+def test_modules_win_over_notebooks_with_a_note(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    notebook(new_code_cell("def sigmoid(z): return z"), path=sub / "nb.ipynb")
+    with staged(sub) as s:
+        check_all_six(s)
+        assert any("notebooks" in n for n in s.notes)
+
+
+# ---------------------------------------------------------------------------- zips
+
+
+def test_zip_of_modules_side_by_side(tmp_path):
+    z = make_zip(tmp_path / "hw.zip", modules_members())
+    with staged(z) as s:
+        check_all_six(s)
+        assert s.source == "zip hw.zip (6 modules)"
+
+
+def test_zip_with_exercises_inside(tmp_path):
+    z = make_zip(tmp_path / "hw.zip", {**modules_members("exercises/"), "exercises/__init__.py": ""})
+    with staged(z) as s:
+        check_all_six(s)
+        assert s.source == "zip hw.zip (exercises/ inside, 6 modules)"
+
+
+def test_zip_from_compress_folder_with_single_top_folder_and_macos_metadata(tmp_path):
+    members = {**modules_members("hw/"), "__MACOSX/hw/._activations.py": b"\x00\x05\x16\x07",
+               "hw/._network.py": b"\x00\x05", "hw/data.csv": "1,2\n", "hw/.DS_Store": b"\0"}
+    z = make_zip(tmp_path / "hw.zip", members)
+    with staged(z) as s:
+        check_all_six(s)
+        assert "single top folder hw/" in s.source
+        assert any("__MACOSX" in n for n in s.notes)
+        assert any("other file" in n and "data.csv" in n for n in s.notes)
+
+
+def test_zip_members_that_try_to_escape_write_nothing_outside(tmp_path, private_tmp, monkeypatch):
+    monkeypatch.chdir(private_tmp)
+    absolute = tmp_path / "abs_evil.py"
+    members = {**modules_members(),
+               "../evil1.py": "x", "../../evil2.py": "x", "../../../evil3.py": "x",
+               "exercises/../../evil4.py": "x", str(absolute): "x", "/evil5.py": "x",
+               "C:\\evil6.py": "x", "..\\..\\evil7.py": "x"}
+    z = make_zip(tmp_path / "hw.zip", members)
+    before = set(tmp_path.rglob("*"))
+    with staged(z) as s:
+        check_all_six(s)
+        base = s.root.parent
+        # Every file written lies inside the stager's own temp folder...
+        outside = [p for p in set(tmp_path.rglob("*")) - before
+                   if p.is_file() and base not in p.parents]
+        assert outside == []
+        # ...and none of the hostile names made it in.
+        assert not [p for p in base.rglob("evil*")]
+        assert any("unsafe" in n for n in s.notes)
+    assert not absolute.exists()
+    assert not Path("/evil5.py").exists()
+    assert set(tmp_path.rglob("*")) == before
+
+
+def test_zip_bomb_is_refused_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_TOTAL_BYTES", 4 * 2**20)
+    z = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("activations.py", "w") as f:
+        for _ in range(8):
+            f.write(b"#" * 2**20)
+    assert z.stat().st_size < 100_000  # a real bomb: tiny archive, large contents
+    with pytest.raises(SubmissionError, match="zip bomb") as exc:
+        with staged(z):
+            pass
+    assert_one_line(exc)
+
+
+def test_default_limits_are_sane():
+    assert 10 * 2**20 <= submission.MAX_TOTAL_BYTES <= 2**30
+    assert submission.MAX_FILE_BYTES <= submission.MAX_TOTAL_BYTES
+    assert 100 <= submission.MAX_MEMBERS <= 100_000
+
+
+def test_zip_with_too_many_members_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_MEMBERS", 10)
+    z = make_zip(tmp_path / "many.zip", {f"f{i}.txt": "" for i in range(11)})
+    with pytest.raises(SubmissionError, match="entries") as exc:
+        with staged(z):
+            pass
+    assert_one_line(exc)
+
+
+def test_an_oversized_member_is_skipped_and_costs_only_itself(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_FILE_BYTES", 1000)
+    members = {**modules_members(), "train.py": "#" * 5000}
+    with staged(make_zip(tmp_path / "hw.zip", members)) as s:
+        assert "train" not in s.modules and len(s.modules) == 5
+        assert any("train.py" in n and "skipped" in n for n in s.notes)
+
+
+def test_symlink_member_is_ignored(tmp_path):
+    buf = {**modules_members()}
+    del buf["activations.py"]
+    z = tmp_path / "links.zip"
+    make_zip(z, buf)
+    with zipfile.ZipFile(z, "a") as zf:
+        info = zipfile.ZipInfo("activations.py")
+        info.create_system = 3  # unix
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/passwd")
+    with staged(z) as s:
+        target = s.root / "exercises" / "activations.py"
+        assert not target.exists() and not target.is_symlink()
+        assert "activations" not in s.modules
+        assert not [p for p in s.root.rglob("*") if p.is_symlink()]
+        assert any("symbolic link" in n for n in s.notes)
+
+
+@pytest.mark.parametrize("content", [b"this is not a zip at all", b"PK\x03\x04garbage" * 10,
+                                     "truncated"])
+def test_corrupt_zip_is_a_submission_error(tmp_path, content):
+    z = tmp_path / "hw.zip"
+    if content == "truncated":
+        whole = make_zip(tmp_path / "whole.zip", modules_members()).read_bytes()
+        content = whole[: len(whole) // 2]
+    z.write_bytes(content)
+    with pytest.raises(SubmissionError, match="hw.zip") as exc:
+        with staged(z):
+            pass
+    assert_one_line(exc)
+
+
+def test_zip_with_nothing_to_grade_is_a_submission_error(tmp_path):
+    z = make_zip(tmp_path / "empty.zip", {"README.md": "nothing here"})
+    with pytest.raises(SubmissionError, match="no exercise modules") as exc:
+        with staged(z):
+            pass
+    assert_one_line(exc)
+
+
+# ---------------------------------------------------------------------------- errors, safety
+
+
+def test_missing_path_is_a_submission_error(tmp_path):
+    with pytest.raises(SubmissionError, match="no such file or folder") as exc:
+        with staged(tmp_path / "nope"):
+            pass
+    assert_one_line(exc)
+
+
+def test_folder_without_modules_or_notebooks_is_a_submission_error(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "notes.txt").write_text("hello")
+    with pytest.raises(SubmissionError, match="no exercise modules") as exc:
+        with staged(tmp_path / "sub"):
+            pass
+    assert_one_line(exc)
+
+
+@pytest.mark.parametrize("name", ["essay.txt", "activations.py"])
+def test_a_file_that_is_neither_is_a_submission_error(tmp_path, name):
+    (tmp_path / name).write_text("x = 1\n")
+    with pytest.raises(SubmissionError) as exc:
+        with staged(tmp_path / name):
+            pass
+    assert_one_line(exc)
+
+
+def test_the_users_folder_is_never_modified(tmp_path):
+    sub = write_modules(tmp_path / "sub" / "exercises")
+    (sub / "__init__.py").write_text("from .activations import *\n")
+    (sub / "network.py").write_text("from activations import which\n")
+    notebook(new_code_cell("%matplotlib inline\ndef sigmoid(z): return z"),
+             path=tmp_path / "sub" / "nb.ipynb")
+    before = tree_digest(tmp_path)
+    with staged(tmp_path / "sub") as s:
+        check_root = s.root
+    with staged(tmp_path / "sub" / "nb.ipynb"):
+        pass
+    assert tree_digest(tmp_path) == before
+    assert not check_root.exists()
+
+
+def test_temp_folder_is_removed_afterwards_even_on_exception(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    with staged(sub) as s:
+        root = s.root
+        assert root.exists()
+    assert not root.exists() and not root.parent.exists()
+    with pytest.raises(RuntimeError):
+        with staged(sub) as s:
+            root = s.root
+            raise RuntimeError("the grader crashed")
+    assert not root.exists() and not root.parent.exists()
+
+
+def test_temp_folder_is_removed_when_staging_fails(tmp_path, private_tmp):
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with pytest.raises(SubmissionError):
+        with staged(tmp_path / "bad.zip"):
+            pass
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_undecodable_module_is_skipped_with_a_note_and_bom_is_tolerated(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    (sub / "neuron.py").write_bytes("# café\n".encode("latin-1") + b"def which(): pass\n")
+    (sub / "train.py").write_bytes(b"\xef\xbb\xbf" + module_source("train").encode())
+    with staged(sub) as s:
+        assert "neuron" not in s.modules and "train" in s.modules
+        assert any("neuron.py" in n and "UTF-8" in n for n in s.notes)
+        assert (s.root / "exercises" / "train.py").read_text(encoding="utf-8") == \
+            module_source("train")
+
+
+def test_symlinked_module_in_a_folder_is_not_followed(tmp_path):
+    secret = tmp_path / "secret.py"
+    secret.write_text("KEY = 'reference'\n")
+    sub = write_modules(tmp_path / "sub", [m for m in EXERCISE_MODULES if m != "activations"])
+    (sub / "activations.py").symlink_to(secret)
+    with staged(sub) as s:
+        assert "activations" not in s.modules
+        assert not (s.root / "exercises" / "activations.py").exists()
+        assert any("symbolic link" in n for n in s.notes)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_named_like_a_module_does_not_hang(tmp_path):
+    sub = write_modules(tmp_path / "sub", [m for m in EXERCISE_MODULES if m != "train"])
+    os.mkfifo(sub / "train.py")
+    with staged(sub) as s:
+        assert "train" not in s.modules and len(s.modules) == 5
+
+
+def test_users_init_with_code_is_replaced_by_an_empty_one(tmp_path):
+    pkg = write_modules(tmp_path / "sub" / "exercises")
+    (pkg / "__init__.py").write_text("import os\nos.system('echo hi')\n")
+    with staged(tmp_path / "sub") as s:
+        assert (s.root / "exercises" / "__init__.py").read_text() == ""
+        assert any("__init__.py" in n for n in s.notes)
+
+
+# ---------------------------------------------------------------------------- notebooks
+
+
+def activations_notebook(path: Path) -> Path:
+    return notebook(
+        new_markdown_cell("# Activations"),
+        new_code_cell("%matplotlib inline\nimport numpy as np\n!pip install nothing"),
+        new_code_cell("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\nsigmoid(0.0)",
+                      metadata=SOLUTION_CELL),
+        new_code_cell("def sigmoid_prime(z):\n    s = sigmoid(z)\n    return s * (1 - s)",
+                      metadata=SOLUTION_CELL),
+        new_code_cell("assert sigmoid_prime(0.0) == 999  # an nbgrader test", metadata=TEST_CELL),
+        new_code_cell("raise RuntimeError('left over from class')\n"),
+        new_code_cell("W = undefined_name + 1\n\ndef relu(z):\n    return np.maximum(0, z)"),
+        new_code_cell("print(sigmoid(1.0))\nfor i in range(10**9):\n    pass"),
+        path=path)
+
+
+def test_notebook_functions_resolve_and_missing_ones_stay_missing(tmp_path):
+    nb = activations_notebook(tmp_path / "activations.ipynb")
+    with staged(nb) as s:
+        assert s.source == "notebook activations.ipynb"
+        assert s.modules == ["activations"]
+        out = run_in(s.root, "\n".join([
+            "import exercises.activations as a, exercises.network as n",
+            "print(a.sigmoid_prime(0.0), a.relu(-2.0))",
+            "print(hasattr(a, 'relu_prime'), hasattr(n, 'forward'), hasattr(a, 'W'))",
+            "from exercises.activations import sigmoid_prime",
+            "print(sigmoid_prime is a.sigmoid_prime)",
+            "print(len(a._CELL_ERRORS), 'NameError' in a._CELL_ERRORS[0])",
+        ]))
+        assert out.split("\n")[:4] == ["0.25 0.0", "False False False", "True", "1 True"]
+
+
+def test_notebook_magics_dropped_and_test_cells_skipped_with_notes(tmp_path):
+    nb = activations_notebook(tmp_path / "activations.ipynb")
+    with staged(nb) as s:
+        code = (s.root / "exercises" / "_notebooks.py").read_text()
+        assert "%matplotlib" not in code and "pip install" not in code
+        assert "999" not in code  # the nbgrader test cell
+        assert "range(10**9)" not in code and "left over" not in code
+        notes = "\n".join(s.notes)
+        assert "magic" in notes and "nbgrader test cell" in notes
+        assert "only run code" in notes
+
+
+def test_folder_of_notebooks_is_read_in_file_name_order(tmp_path):
+    d = tmp_path / "nbs"
+    d.mkdir()
+    notebook(new_code_cell("import numpy as np\ndef sigmoid(z):\n    return 1/(1+np.exp(-z))"),
+             path=d / "1-activations.ipynb")
+    notebook(new_code_cell("EARLY = sigmoid  # binds notebook 1's sigmoid: 1 ran before 2"),
+             path=d / "2-network.ipynb")
+    # Natural order: 10 comes after 2; it redefines sigmoid, so its definition wins.
+    notebook(new_code_cell("def sigmoid(z):\n    return 'from notebook 10'\n"
+                           "def loss(Y_hat, Y):\n    return 0.0"),
+             path=d / "10-late.ipynb")
+    ckpt = d / ".ipynb_checkpoints"
+    ckpt.mkdir()
+    notebook(new_code_cell("def relu(z):\n    return 'checkpoint'"), path=ckpt / "x-checkpoint.ipynb")
+    with staged(d) as s:
+        assert s.source == "3 notebooks in folder nbs/"
+        assert s.modules == ["activations", "network"]
+        out = run_in(s.root, "import exercises.activations as a, exercises.network as n\n"
+                             "print(a.EARLY(0.0), a.sigmoid(0), n.loss(1, 2), hasattr(a, 'relu'))")
+        assert out == "0.5 from notebook 10 0.0 False\n"
+
+
+def test_notebooks_in_a_zip(tmp_path):
+    buf = io.StringIO()
+    nbformat.write(new_notebook(cells=[new_code_cell("def relu(z):\n    return max(0, z)")]), buf)
+    z = make_zip(tmp_path / "nb.zip", {"hw/ps1.ipynb": buf.getvalue(),
+                                       "hw/.ipynb_checkpoints/ps1-checkpoint.ipynb": "{}"})
+    with staged(z) as s:
+        assert s.source == "zip nb.zip (1 notebook)"
+        assert run_in(s.root, "import exercises.activations as a; print(a.relu(-3))") == "0\n"
+
+
+def test_old_notebook_format_is_tolerated(tmp_path):
+    nb4 = new_notebook(cells=[new_code_cell("def tanh(z):\n    return 'v3'")])
+    path = tmp_path / "old.ipynb"
+    path.write_text(nbformat.writes(nbformat.convert(nb4, 3), version=3))
+    assert nbformat.reads(path.read_text(), as_version=nbformat.NO_CONVERT).nbformat == 3
+    with staged(path) as s:
+        assert run_in(s.root, "import exercises.activations as a; print(a.tanh(0))") == "v3\n"
+
+
+def test_unreadable_notebook_is_a_one_line_error(tmp_path):
+    (tmp_path / "broken.ipynb").write_text("{ not json")
+    with pytest.raises(SubmissionError, match="broken.ipynb") as exc:
+        with staged(tmp_path / "broken.ipynb"):
+            pass
+    assert_one_line(exc)
+
+
+def test_a_cell_with_a_syntax_error_costs_only_that_cell(tmp_path):
+    nb = notebook(new_code_cell("def relu(z):\n    return max(0, z)"),
+                  new_code_cell("def relu_prime(z:\n    return 1"),
+                  new_code_cell("%%bash\necho hi"),
+                  new_code_cell("%%time\ndef tanh(z):\n    return 0.0"),
+                  path=tmp_path / "nb.ipynb")
+    with staged(nb) as s:
+        out = run_in(s.root, "import exercises.activations as a\n"
+                             "print(a.relu(-1), a.tanh(1), hasattr(a, 'relu_prime'))")
+        assert out == "0 0.0 False\n"
+        assert any("SyntaxError" in n and "cell magic" in n for n in s.notes)
+
+
+def test_assignment_that_defines_a_contract_function_is_kept(tmp_path):
+    nb = notebook(new_code_cell("def make(k):\n    return lambda z: k * z\n"
+                                "relu = make(1.0)\nparams = make(2.0)"),
+                  path=tmp_path / "nb.ipynb")
+    with staged(nb) as s:
+        out = run_in(s.root, "import exercises.activations as a\n"
+                             "print(a.relu(2.0), hasattr(a, 'params'))")
+        assert out == "2.0 False\n"
