@@ -32,10 +32,12 @@ from __future__ import annotations
 import __future__ as _future
 import ast
 import contextlib
+import importlib.util
 import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -94,6 +96,7 @@ def staged(path: Path | str) -> Iterator[Staged]:
     base = Path(tempfile.mkdtemp(prefix="bpcourse-submission-"))
     try:
         result = _stage(Path(os.path.expanduser(str(path))), base)
+        shutil.rmtree(base / "unpacked", ignore_errors=True)  # only ``root`` is needed now
         yield result
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -113,10 +116,7 @@ def _stage(path: Path, base: Path) -> Staged:
         label = f"folder {path.resolve().name or path}/"
         where = _locate(path, notes, label)
     elif path.is_file() and path.suffix.lower() == ".ipynb":
-        data = _read_regular(path, notes)
-        if data is None:
-            raise SubmissionError(f"cannot read notebook {path.name}: {notes[-1]}")
-        return _stage_notebooks([(path.name, data)], base, f"notebook {path.name}", notes)
+        return _stage_notebooks([path], base, "", notes)
     elif path.is_file() and (path.suffix.lower() == ".zip" or _looks_like_zip(path)):
         unpacked = base / "unpacked"
         unpacked.mkdir()
@@ -137,17 +137,7 @@ def _stage(path: Path, base: Path) -> Staged:
         parts = [p for p in (layout, f"{len(staged_.modules)} modules") if p]
         staged_.source = f"{label} ({', '.join(parts)})"
         return staged_
-    notebooks = []
-    for nb in _notebook_files(folder):
-        data = _read_regular(nb, notes)
-        if data is not None:
-            notebooks.append((nb.name, data))
-    if not notebooks:
-        raise SubmissionError(f"cannot read any notebook in {label}: {notes[-1] if notes else ''}")
-    n = len(notebooks)
-    desc = f"{n} notebook{'s' if n != 1 else ''}"
-    source = f"{desc} in {label}" if not label.startswith("zip") else f"{label} ({desc})"
-    return _stage_notebooks(notebooks, base, source, notes)
+    return _stage_notebooks(_notebook_files(folder), base, label, notes)
 
 
 def _candidates(root: Path) -> list[tuple[Path, str]]:
@@ -398,10 +388,6 @@ def _decode(name: str, data: bytes, notes: list[str]) -> str | None:
         return None
 
 
-_FLAT_IMPORT = re.compile(
-    r"^[ \t]*(?:from|import)[ \t]+(" + "|".join(EXERCISE_MODULES) + r")\b", re.MULTILINE)
-
-
 def _stage_modules(folder: Path, base: Path, notes: list[str]) -> Staged:
     root, pkg = _new_package(base)
     found, sources = [], {}
@@ -416,7 +402,6 @@ def _stage_modules(folder: Path, base: Path, notes: list[str]) -> Staged:
         text = None if data is None else _decode(p.name, data, notes)
         if text is None:
             continue
-        (pkg / p.name).write_text(text, encoding="utf-8")
         found.append(m)
         sources[m] = text
     missing = [m + ".py" for m in EXERCISE_MODULES if m not in found]
@@ -437,7 +422,6 @@ def _stage_modules(folder: Path, base: Path, notes: list[str]) -> Staged:
         data = _read_regular(p, notes)
         text = None if data is None else _decode(p.name, data, notes)
         if text is not None:
-            (pkg / p.name).write_text(text, encoding="utf-8")
             helpers.append(p.name)
             sources[stem] = text
     if helpers:
@@ -449,7 +433,17 @@ def _stage_modules(folder: Path, base: Path, notes: list[str]) -> Staged:
         if data and _has_code(data):
             notes.append("your exercises/__init__.py was replaced by an empty one")
 
-    _flat_import_shims(root, sources, notes)
+    # A helper named like a real module (numpy.py) is not a sibling to import relatively.
+    siblings = set(found) | {h for h in sources if h not in EXERCISE_MODULES and not _real_module(h)}
+    rewritten = []
+    for name, text in sources.items():
+        text, changed = _package_imports(text, siblings)
+        if changed:
+            rewritten.append(f"{name}.py ({', '.join(changed)})")
+        (pkg / f"{name}.py").write_text(text, encoding="utf-8")
+    if rewritten:
+        notes.append(f"sibling modules imported as top-level modules, graded as relative imports: "
+                     f"{_some(rewritten, 3)}; write `from .activations import …`")
     _open_up(root)
     return Staged(root=root, modules=found, source="", notes=notes)
 
@@ -465,23 +459,49 @@ def _has_code(data: bytes) -> bool:
     return bool(body)
 
 
-def _flat_import_shims(root: Path, sources: dict[str, str], notes: list[str]) -> None:
-    """``import activations`` works in the student's folder; make it work in the sandbox too.
+def _real_module(name: str) -> bool:
+    if name in sys.stdlib_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return True
 
-    A top-level ``activations.py`` next to ``exercises/`` makes the name an alias of
-    ``exercises.activations`` (the same module object), written only when some module needs it.
+
+def _package_imports(text: str, siblings: set[str]) -> tuple[str, list[str]]:
+    """``from activations import x`` → ``from .activations import x`` (and ``import activations``
+    → ``from . import activations``), in the staged copy only.
+
+    Such imports work when the student runs a script in their own folder, but the grader loads the
+    files as the package ``exercises``, where only relative or ``exercises.``-qualified imports
+    find a sibling. Rewriting (rather than adding top-level alias modules) behaves the same in every
+    isolation mode. Anything not understood is left as it is.
     """
-    flat = sorted({m for text in sources.values() for m in _FLAT_IMPORT.findall(text)})
-    if not flat:
-        return
-    users = sorted(name for name, text in sources.items() if _FLAT_IMPORT.search(text))
-    for m in flat:
-        (root / f"{m}.py").write_text(
-            f"# Written by bpcourse: `import {m}` means the student's exercises.{m}.\n"
-            f"import sys as _sys\nimport exercises.{m} as _m\n_sys.modules[__name__] = _m\n",
-            encoding="utf-8")
-    notes.append(f"{', '.join(u + '.py' for u in users)} import(s) {', '.join(flat)} as top-level "
-                 f"module(s); graded as exercises.{flat[0]} — prefer `from .{flat[0]} import …`")
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return text, []
+    lines = text.splitlines(keepends=True)
+    edits: list[tuple[int, int, int, bytes]] = []  # (line index, byte start, byte end, new)
+    changed: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in siblings:
+            line = lines[node.lineno - 1].encode("utf-8")
+            m = re.match(rb"from[ \t]+", line[node.col_offset:])
+            if m and line[node.col_offset + m.end():].startswith(node.module.encode()):
+                at = node.col_offset + m.end()
+                edits.append((node.lineno - 1, at, at, b"."))
+                changed.append(node.module)
+        elif (isinstance(node, ast.Import) and node.lineno == node.end_lineno
+              and all(a.name in siblings for a in node.names)):
+            new = "from . import " + ", ".join(
+                a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
+            edits.append((node.lineno - 1, node.col_offset, node.end_col_offset, new.encode()))
+            changed += [a.name for a in node.names]
+    for i, start, end, new in sorted(edits, reverse=True):
+        line = lines[i].encode("utf-8")
+        lines[i] = (line[:start] + new + line[end:]).decode("utf-8")
+    return "".join(lines), sorted(set(changed))
 
 
 def _open_up(root: Path) -> None:
@@ -540,11 +560,14 @@ def _cell_source(cell) -> str:
     return "".join(src) if isinstance(src, list) else str(src or "")
 
 
-def _stage_notebooks(notebooks: list[tuple[str, bytes]], base: Path, source: str,
-                     notes: list[str]) -> Staged:
+def _stage_notebooks(paths: list[Path], base: Path, label: str, notes: list[str]) -> Staged:
+    """``label`` is where the notebooks came from ("folder nb/", "zip hw.zip"), or "" for one file."""
     parsed = []  # (notebook name, [(code cell number, cell label, source, tree)])
-    for name, data in notebooks:
-        nb = _read_notebook(name, data, notes)
+    problems: list[str] = []
+    for path in paths:
+        name = path.name
+        data = _read_regular(path, problems)
+        nb = None if data is None else _read_notebook(name, data, problems)
         if nb is None:
             continue
         cells, tests, magics, bad = [], 0, [], []
@@ -578,8 +601,20 @@ def _stage_notebooks(notebooks: list[tuple[str, bytes]], base: Path, source: str
         if bad:
             notes.append(f"{name}: skipped code cell {'; '.join(bad)}")
         parsed.append((name, cells))
+    notes += problems
     if not parsed:
-        raise SubmissionError(f"cannot read any notebook ({notes[-1] if notes else 'no cells'})")
+        what = f"notebook {paths[0].name}" if len(paths) == 1 else f"any notebook in {label}"
+        reason = problems[-1].removeprefix("skipped ") if problems else "no notebook"
+        if len(paths) == 1:
+            reason = reason.removeprefix(f"{paths[0].name}: ")
+        raise SubmissionError(f"cannot read {what}: {reason}")
+    n = len(parsed)
+    if not label:
+        source = f"notebook {paths[0].name}"
+    elif label.startswith("zip"):
+        source = f"{label} ({n} notebook{'s' if n != 1 else ''})"
+    else:
+        source = f"{n} notebook{'s' if n != 1 else ''} in {label}"
 
     own = {node.name for _, cells in parsed for *_, tree in cells for node in tree.body
            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
@@ -628,7 +663,6 @@ def _stage_notebooks(notebooks: list[tuple[str, bytes]], base: Path, source: str
         notes.append(f"not defined in the notebooks: {_some(missing, 4)} (only they score 0)")
     notes.append("notebook statements run one at a time at import: one that raises costs only "
                  "what it defines")
-    _flat_import_shims(root, {"_notebooks": "\n".join(c.source for c in out_cells)}, notes)
     _open_up(root)
     return Staged(root=root, modules=found, source=source, notes=notes)
 

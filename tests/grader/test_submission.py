@@ -97,6 +97,8 @@ def private_tmp(tmp_path, monkeypatch):
 def check_all_six(s: Staged) -> None:
     assert s.modules == list(EXERCISE_MODULES)
     pkg = s.root / "exercises"
+    assert sorted(os.listdir(s.root)) == ["exercises"]  # the sandbox binds only this folder
+    assert list(s.root.parent.iterdir()) == [s.root]  # an archive's unpacked copy is gone
     assert (pkg / "__init__.py").read_text() == ""
     for m in EXERCISE_MODULES:
         assert (pkg / f"{m}.py").read_text() == module_source(m)
@@ -145,17 +147,27 @@ def test_helper_modules_are_copied_and_test_files_are_not(tmp_path):
         assert any("utils.py" in n for n in s.notes)
 
 
-def test_flat_sibling_imports_still_load(tmp_path):
-    """`from activations import which` works in the student's folder; it must in the sandbox."""
+def test_top_level_sibling_imports_are_graded_as_relative_ones(tmp_path):
+    """`from activations import which` works in the student's folder; it must in the sandbox,
+    which sees only the package folder exercises/."""
     sub = write_modules(tmp_path / "sub")
-    (sub / "network.py").write_text("from activations import which as w\n\ndef which():\n"
-                                    "    return 'network+' + w()\n")
+    (sub / "utils.py").write_text("def helper():\n    return 'helped'\n")
+    (sub / "network.py").write_text(
+        "import numpy as np\n"
+        "from activations import which as w\n"
+        "import activations as act, utils\n\n"
+        "def which():\n"
+        "    from neuron import which as nw  # also inside functions\n"
+        "    return f\"network+{w()}+{act.which()}+{nw()}+{utils.helper()}\"\n")
+    original = (sub / "network.py").read_text()
     with staged(sub) as s:
-        out = run_in(s.root, "import exercises.network as n, exercises.activations as a\n"
-                             "import activations\n"
-                             "print(n.which(), activations is a)")
-        assert out == "network+activations True\n"
-        assert any("top-level" in n for n in s.notes)
+        assert sorted(os.listdir(s.root)) == ["exercises"]  # nothing the sandbox would not see
+        out = run_in(s.root, "import exercises.network as n\nprint(n.which())")
+        assert out == "network+activations+activations+neuron+helped\n"
+        staged_text = (s.root / "exercises" / "network.py").read_text()
+        assert "import numpy as np" in staged_text
+        assert any("relative imports" in n and "network.py" in n for n in s.notes)
+    assert (sub / "network.py").read_text() == original
 
 
 def test_staged_files_are_readable_by_an_unprivileged_sandbox(tmp_path):
@@ -496,6 +508,19 @@ def test_unreadable_notebook_is_a_one_line_error(tmp_path):
         with staged(tmp_path / "broken.ipynb"):
             pass
     assert_one_line(exc)
+
+
+def test_an_unreadable_notebook_among_others_is_skipped_with_a_note(tmp_path):
+    d = tmp_path / "nbs"
+    d.mkdir()
+    notebook(new_code_cell("def relu(z):\n    return 0"), path=d / "a.ipynb")
+    (d / "b.ipynb").write_bytes(b"\xff\xfe not utf-8")
+    (d / "c.ipynb").write_text("[]")
+    with staged(d) as s:
+        assert s.source == "1 notebook in folder nbs/"
+        assert sorted(os.listdir(s.root)) == ["exercises"]
+        assert any("b.ipynb" in n and "UTF-8" in n for n in s.notes)
+        assert any("c.ipynb" in n for n in s.notes)
 
 
 def test_a_cell_with_a_syntax_error_costs_only_that_cell(tmp_path):
