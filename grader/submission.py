@@ -143,7 +143,8 @@ def _stage(path: Path, base: Path) -> Staged:
 def _candidates(root: Path) -> list[tuple[Path, str]]:
     """Where the modules may sit, in order of preference when two places hold as many."""
     found = [(root / "exercises", "exercises/ inside"), (root, "")]
-    subdirs = [d for d in _listdir(root) if d.is_dir() and not d.is_symlink() and not _ignored(d.name)]
+    subdirs = [d for d in _listdir(root)
+               if d.is_dir() and not d.is_symlink() and not _ignored(d.name)]
     if len(subdirs) == 1 and subdirs[0].name != "exercises":
         top = subdirs[0]
         found += [(top / "exercises", f"{top.name}/exercises/ inside"),
@@ -269,7 +270,8 @@ def _unzip(archive: Path, dest: Path, notes: list[str]) -> None:
     try:
         size = archive.stat().st_size
         if size > MAX_TOTAL_BYTES:
-            raise SubmissionError(f"{name} is {_size(size)} (limit {_size(MAX_TOTAL_BYTES)}): refused")
+            raise SubmissionError(
+                f"{name} is {_size(size)} (limit {_size(MAX_TOTAL_BYTES)}): refused")
         zf = zipfile.ZipFile(archive)
     except SubmissionError:
         raise
@@ -330,7 +332,8 @@ def _unzip(archive: Path, dest: Path, notes: list[str]) -> None:
                 continue
             written += len(data)
             if written > MAX_TOTAL_BYTES:  # cannot happen with honest headers; belt and braces
-                raise SubmissionError(f"{name} unpacks to more than {_size(MAX_TOTAL_BYTES)}: refused")
+                raise SubmissionError(
+                    f"{name} unpacks to more than {_size(MAX_TOTAL_BYTES)}: refused")
             target = dest.joinpath(*parts)
             try:
                 # Defence in depth: the checks above already exclude every escape.
@@ -434,7 +437,8 @@ def _stage_modules(folder: Path, base: Path, notes: list[str]) -> Staged:
             notes.append("your exercises/__init__.py was replaced by an empty one")
 
     # A helper named like a real module (numpy.py) is not a sibling to import relatively.
-    siblings = set(found) | {h for h in sources if h not in EXERCISE_MODULES and not _real_module(h)}
+    siblings = set(found) | {h for h in sources
+                             if h not in EXERCISE_MODULES and not _real_module(h)}
     rewritten = []
     for name, text in sources.items():
         text, changed = _package_imports(text, siblings)
@@ -561,7 +565,7 @@ def _cell_source(cell) -> str:
 
 
 def _stage_notebooks(paths: list[Path], base: Path, label: str, notes: list[str]) -> Staged:
-    """``label`` is where the notebooks came from ("folder nb/", "zip hw.zip"), or "" for one file."""
+    """``label``: where the notebooks came from ("folder nb/", "zip hw.zip"), "" for one file."""
     parsed = []  # (notebook name, [(code cell number, cell label, source, tree)])
     problems: list[str] = []
     for path in paths:
@@ -653,7 +657,7 @@ def _stage_notebooks(paths: list[Path], base: Path, label: str, notes: list[str]
     for m in EXERCISE_MODULES:
         (pkg / f"{m}.py").write_text(
             f'"""{m}: the definitions from your notebooks (see _notebooks.py)."""\n'
-            "# The same module object as _notebooks: every name the notebooks define, and no other.\n"
+            "# The same module object as _notebooks: the names the notebooks define, no others.\n"
             "import sys as _sys\n\nfrom . import _notebooks\n\n"
             "_sys.modules[__name__] = _notebooks\n",
             encoding="utf-8")
@@ -710,15 +714,15 @@ def _keep(node: ast.stmt, own: set[str]) -> bool:
     if not isinstance(node, _KEEP):
         return False
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
-        calls_own = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in own
-                        for n in ast.walk(node.value))
+        calls_own = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                        and n.func.id in own for n in ast.walk(node.value))
         if calls_own and not (_bound_names(node)[0] & _CONTRACT_NAMES):
             return False  # e.g. `params, losses = train(...)`: a demo run, not a definition
     return True
 
 
 def _bound_names(node: ast.stmt) -> tuple[set[str], bool]:
-    """Names a top-level statement binds (looking into if/try blocks), and whether it star-imports."""
+    """Names a top-level statement binds (if/try blocks included), and whether it star-imports."""
     names: set[str] = set()
     star = False
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -763,20 +767,26 @@ def _notebooks_module(cells: list[_Cell]) -> str:
         "the names it would have defined; its error is listed in _CELL_ERRORS.",
         '"""',
         "import linecache as _bpc_linecache",
+        "import os as _bpc_os",
         "",
         "_CELL_ERRORS = []",
         "",
         "",
+        "def _bpc_file(_bpc_label):",
+        "    # A name inside the package folder: tracebacks count these frames as the student's.",
+        "    return _bpc_os.path.join(_bpc_os.path.dirname(__file__), _bpc_label)",
+        "",
+        "",
         "def _bpc_cell(_bpc_label, _bpc_source):",
         "    # Register the cell's text so that tracebacks show its lines.",
-        "    _bpc_linecache.cache[_bpc_label] = (",
-        "        len(_bpc_source), None, _bpc_source.splitlines(True), _bpc_label)",
+        "    _bpc_linecache.cache[_bpc_file(_bpc_label)] = (",
+        "        len(_bpc_source), None, _bpc_source.splitlines(True), _bpc_file(_bpc_label))",
         "",
         "",
         "def _bpc_run(_bpc_label, _bpc_line, _bpc_source, _bpc_flags):",
         "    try:",
-        "        _bpc_code = compile('\\n' * (_bpc_line - 1) + _bpc_source, _bpc_label, 'exec',",
-        "                            _bpc_flags, True)",
+        "        _bpc_code = compile('\\n' * (_bpc_line - 1) + _bpc_source, _bpc_file(_bpc_label),",
+        "                            'exec', _bpc_flags, True)",
         "        exec(_bpc_code, globals())",
         "    except (Exception, SystemExit) as _bpc_exc:",
         "        _CELL_ERRORS.append(",
@@ -788,5 +798,5 @@ def _notebooks_module(cells: list[_Cell]) -> str:
         out.append(f"_bpc_cell({cell.label!r}, {cell.source!r})")
         for ch in cell.chunks:
             out.append(f"_bpc_run({cell.label!r}, {ch.line}, {ch.source!r}, {ch.flags})")
-    out += ["", "del _bpc_cell, _bpc_run", ""]
+    out += ["", "del _bpc_cell, _bpc_run", ""]  # _bpc_file stays: linecache names use it
     return "\n".join(out)

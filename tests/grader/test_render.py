@@ -44,7 +44,8 @@ def make_report(mode: str = "grade") -> GradeReport:
     return GradeReport(
         exercises={e.name: e for e in (sigmoid, sigmoid_prime, relu_prime, forward)},
         mode=mode, isolation="bubblewrap sandbox (uid nobody, no network)", seconds=0.8421,
-        submission="folder sub/ (6 modules)", notes=["missing: train.py (only its exercises score 0)"])
+        submission="folder sub/ (6 modules)",
+        notes=["missing: train.py (only its exercises score 0)"])
 
 
 def all_public_passing(mode: str) -> GradeReport:

@@ -1,4 +1,4 @@
-"""Staging a submission: which layouts load, what hostile archives cannot do, what notebooks become."""
+"""Staging a submission: which layouts load, what hostile zips cannot do, what notebooks become."""
 from __future__ import annotations
 
 import hashlib
@@ -71,8 +71,8 @@ def assert_one_line(exc: pytest.ExceptionInfo) -> None:
 
 
 def notebook(*cells, path: Path) -> Path:
-    nbformat.write(new_notebook(cells=list(cells), metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
-                   str(path))
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    nbformat.write(new_notebook(cells=list(cells), metadata=kernel), str(path))
     return path
 
 
@@ -196,7 +196,8 @@ def test_zip_of_modules_side_by_side(tmp_path):
 
 
 def test_zip_with_exercises_inside(tmp_path):
-    z = make_zip(tmp_path / "hw.zip", {**modules_members("exercises/"), "exercises/__init__.py": ""})
+    members = {**modules_members("exercises/"), "exercises/__init__.py": ""}
+    z = make_zip(tmp_path / "hw.zip", members)
     with staged(z) as s:
         check_all_six(s)
         assert s.source == "zip hw.zip (exercises/ inside, 6 modules)"
@@ -474,7 +475,8 @@ def test_folder_of_notebooks_is_read_in_file_name_order(tmp_path):
              path=d / "10-late.ipynb")
     ckpt = d / ".ipynb_checkpoints"
     ckpt.mkdir()
-    notebook(new_code_cell("def relu(z):\n    return 'checkpoint'"), path=ckpt / "x-checkpoint.ipynb")
+    notebook(new_code_cell("def relu(z):\n    return 'checkpoint'"),
+             path=ckpt / "x-checkpoint.ipynb")
     with staged(d) as s:
         assert s.source == "3 notebooks in folder nbs/"
         assert s.modules == ["activations", "network"]
