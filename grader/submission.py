@@ -112,6 +112,8 @@ def _stage(path: Path, base: Path) -> Staged:
         raise SubmissionError(f"no such file or folder: {path}")
     if not path.exists():
         raise SubmissionError(f"{path} is a broken symbolic link")
+    if path.is_symlink():  # the user's own argument: follow it (links *inside* are never followed)
+        path = path.resolve()
     if path.is_dir():
         label = f"folder {path.resolve().name or path}/"
         where = _locate(path, notes, label)
@@ -178,9 +180,12 @@ def _locate(root: Path, notes: list[str], shown: str) -> tuple[Path, str, str]:
     for folder, layout in _candidates_for_notebooks(root):
         if folder.is_dir() and not folder.is_symlink() and _notebook_files(folder):
             return folder, layout, "notebooks"
+    zips = [p.name for p in _listdir(root) if p.suffix.lower() == ".zip"]
+    hint = f"; pass the archive {zips[0]} itself" if len(zips) == 1 and shown.startswith("folder") \
+        else ""
     raise SubmissionError(
         f"no exercise modules ({', '.join(m + '.py' for m in EXERCISE_MODULES)}) "
-        f"and no notebooks found in {shown}")
+        f"and no notebooks found in {shown}{hint}")
 
 
 def _candidates_for_notebooks(root: Path) -> list[tuple[Path, str]]:

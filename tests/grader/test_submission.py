@@ -333,6 +333,21 @@ def test_folder_without_modules_or_notebooks_is_a_submission_error(tmp_path):
     assert_one_line(exc)
 
 
+def test_folder_holding_only_a_zip_points_at_the_zip(tmp_path):
+    (tmp_path / "sub").mkdir()
+    make_zip(tmp_path / "sub" / "hw.zip", modules_members())
+    with pytest.raises(SubmissionError, match="pass the archive hw.zip itself"):
+        with staged(tmp_path / "sub"):
+            pass
+
+
+def test_a_symlink_given_as_the_path_is_followed(tmp_path):
+    write_modules(tmp_path / "real")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with staged(tmp_path / "link") as s:
+        check_all_six(s)
+
+
 @pytest.mark.parametrize("name", ["essay.txt", "activations.py"])
 def test_a_file_that_is_neither_is_a_submission_error(tmp_path, name):
     (tmp_path / name).write_text("x = 1\n")
@@ -536,6 +551,22 @@ def test_a_cell_with_a_syntax_error_costs_only_that_cell(tmp_path):
                              "print(a.relu(-1), a.tanh(1), hasattr(a, 'relu_prime'))")
         assert out == "0 0.0 False\n"
         assert any("SyntaxError" in n and "cell magic" in n for n in s.notes)
+
+
+def test_tracebacks_name_the_notebook_cell_and_line(tmp_path):
+    nb = notebook(new_code_cell("%matplotlib inline\n\ndef tanh(z):\n    return undefined_name"),
+                  path=tmp_path / "ps1.ipynb")
+    with staged(nb) as s:
+        out = run_in(s.root, "\n".join([
+            "import os, traceback, exercises.activations as a",
+            "try:",
+            "    a.tanh(0.0)",
+            "except NameError as exc:",
+            "    f = traceback.extract_tb(exc.__traceback__)[-1]",
+            "    pkg = os.path.join(os.path.dirname(a.__file__), '')",
+            "    print(f.filename.startswith(pkg), os.path.basename(f.filename), f.lineno, f.line)",
+        ]))
+        assert out == "True ps1.ipynb [code cell 1] 4 return undefined_name\n"
 
 
 def test_assignment_that_defines_a_contract_function_is_kept(tmp_path):
