@@ -291,8 +291,8 @@ CASES: list[Case] = [
     hostile("memory_bomb_numpy", ["relative_error"],
             "np.ones(10**11) (800 GB)"),
     hostile("memory_bomb_list", ["train"],
-            "a list of 64 MiB bytearrays that grows until the limit (capped at half the "
-            "machine's RAM), then waits",
+            "a list of 64 MiB bytearrays that grows until the memory limit stops it (capped "
+            "at a quarter of the RAM, at most 4 GiB), then waits",
             budget=45.0),
     hostile("print_flood", ["numerical_gradient"],
             "200 MB of prints (print, sys.stdout, os.write on 1 and 2), then junk",

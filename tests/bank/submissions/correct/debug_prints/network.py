@@ -84,6 +84,8 @@ def backward(Y, params, cache, activations):
         print("backward: layer", layer, "delta", delta.shape, "dW", grads[layer][0].shape)
         for i, row in enumerate(grads[layer][0]):
             print("  dW row", i, row)
+        for r, row in enumerate(delta):
+            print("  delta row", r, row)
         if layer > 0:
             W = np.asarray(params[layer][0], dtype=float)
             _, g_prev_prime = ACTIVATIONS[activations[layer - 1]]
