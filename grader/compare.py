@@ -59,7 +59,10 @@ def mismatch(got, expected, rtol: float, atol: float, where: str = "", depth: in
     if depth > MAX_DEPTH:
         return f"{label}: nested too deeply"
     if isinstance(expected, (list, tuple)) and _numbers_only(expected):
-        expected = np.asarray(expected, dtype=float)
+        try:
+            expected = np.asarray(expected, dtype=float)
+        except ValueError:  # ragged: a sequence of differently shaped arrays
+            pass
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             return f"{label}: got {describe(got)}, expected a dict with keys {sorted(expected)}"
