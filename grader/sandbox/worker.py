@@ -91,6 +91,9 @@ _OPEN_CLOSE[[ord("["), ord("{")]] = 1
 _OPEN_CLOSE[[ord("]"), ord("}")]] = -1
 
 
+ARGUMENTS = ("args", "kwargs")  # the values that may hold WorkerFunction
+
+
 class WireError(ValueError):
     """A message that breaks the format or its limits (status "protocol")."""
 
@@ -230,17 +233,26 @@ class _Encoder:
 _JSON = json.JSONEncoder(separators=(",", ":"))
 
 
+def _allowed(allow_functions, name: str) -> bool:
+    return allow_functions if type(allow_functions) is bool else name in allow_functions
+
+
 def encode(control: dict, values: dict | None = None, *, max_bytes: int = 64 << 20,
-           allow_functions: bool = True) -> list:
+           allow_functions: bool | tuple = True) -> list:
     """Encode one frame: a list of bytes-like chunks to write in order.
 
     ``control`` holds plain JSON fields written by trusted code (status, names, messages);
     ``values`` maps names to arbitrary values (return value, arguments), encoded with type
-    tags and raw array bytes. Raises WireError, naming the offending type or limit.
+    tags and raw array bytes. ``allow_functions`` (a bool, or the names of the values that
+    may hold them) admits WorkerFunction. Raises WireError, naming the offending type or limit.
     """
-    e = _Encoder(max_bytes, allow_functions)
+    e = _Encoder(max_bytes, False)
     if values:
-        control = dict(control, v={k: e.enc(x, 1) for k, x in values.items()})
+        tree = {}
+        for k, x in values.items():
+            e.allow_functions = _allowed(allow_functions, k)
+            tree[k] = e.enc(x, 1)
+        control = dict(control, v=tree)
     header = _JSON.encode(control).encode()
     if len(header) > MAX_HEADER_BYTES:
         raise WireError(f"the message header is {len(header)} bytes, more than the cap")
@@ -335,7 +347,7 @@ class _Decoder:
         raise WireError("malformed message")
 
 
-def decode(header, body, *, allow_functions: bool = False, copy: bool = False):
+def decode(header, body, *, allow_functions: bool | tuple = False, copy: bool = False):
     """Decode a frame's header and body (bytes-like) into (control, values).
 
     Arrays are views into ``body`` (writable when it is a bytearray) unless ``copy``, then
@@ -351,11 +363,13 @@ def decode(header, body, *, allow_functions: bool = False, copy: bool = False):
         raise WireError("malformed message")
     raw = control.pop("v", None)
     values = {}
-    d = _Decoder(body, allow_functions, copy)
+    d = _Decoder(body, False, copy)
     if raw is not None:
         if type(raw) is not dict:
             raise WireError("malformed message")
-        values = {k: d.dec(x, 1) for k, x in raw.items()}
+        for k, x in raw.items():
+            d.allow_functions = _allowed(allow_functions, k)
+            values[k] = d.dec(x, 1)
     if d.offset != len(body):
         raise WireError("array shapes do not match the bytes sent")
     return control, values
@@ -606,7 +620,8 @@ class _Worker:
             control, reply = self.handle(request, values)
             del request, values
             try:
-                frame = encode(control, reply, max_bytes=self.max_result_bytes)
+                frame = encode(control, reply, max_bytes=self.max_result_bytes,
+                               allow_functions=ARGUMENTS)
             except WireError as exc:
                 what = str(exc)
                 if reply and "args" in reply:

@@ -1,0 +1,601 @@
+"""Does the sandbox run student code, report every kind of failure, and keep going?
+
+Every test runs twice: with bubblewrap and with the rlimits-only fallback.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Sandbox, SandboxUnavailable, WorkerFunction
+from grader.sandbox import host
+
+NETWORK = """
+import numpy as np
+from exercises.activations import sigmoid
+from .activations import relu
+
+
+def forward(x):
+    print("forward called with", x.shape)
+    return sigmoid(x) + relu(x)
+
+
+def broken(x):
+    y = x + 1
+    return helper(y)
+
+
+def helper(y):
+    return y / 0 if isinstance(y, int) else 1 // 0
+"""
+
+ACTIVATIONS = """
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def relu(z):
+    return np.maximum(0, z)
+"""
+
+
+def test_calls_return_values_and_what_was_printed(make_submission, sandbox):
+    root = make_submission(activations=ACTIVATIONS, network=NETWORK)
+    sb = sandbox(root)
+    x = np.array([-1.0, 0.0, 2.0])
+    r = sb.call("network", "forward", x)
+    assert r.ok, r.error
+    assert type(r.value) is np.ndarray
+    np.testing.assert_allclose(r.value, 1 / (1 + np.exp(-x)) + np.maximum(0, x))
+    assert r.stdout == "forward called with (3,)\n"
+    assert r.seconds > 0 and r.function_seconds is not None
+    assert sb.call("activations", "relu", z=-2.0).value == 0.0  # keyword arguments
+
+
+def test_isolation_is_named(make_submission, sandbox, isolation):
+    sb = sandbox(make_submission())
+    assert sb.isolation.startswith({"bubblewrap": "bubblewrap (uid nobody",
+                                    "rlimits": "rlimits only"}[isolation])
+
+
+def test_every_supported_type_survives_the_trip_through_the_worker(make_submission, sandbox):
+    root = make_submission(echo="""
+        import numpy as np
+        def echo(*args, **kwargs):
+            return args, kwargs
+        def made_inside():
+            a = np.arange(12.0).reshape(3, 4)
+            return {"t": a.T, "slice": a[:, ::2], "f32": np.float32(1.5), "i8": np.int8(-3),
+                    "b": np.bool_(True), "u": np.uint64(2**64 - 1), "nan": float("nan"),
+                    "big": 10**30, "tuple": (1, [2, (3,)]), "empty": np.zeros((0, 4)),
+                    "half": np.ones(3, np.float16), "be": a.astype(">f8")}
+    """)
+    sb = sandbox(root)
+    args = (None, True, 3, -0.5, math.inf, "ü", [1, (2, [3])], (), {"k": [np.int16(7)]},
+            np.arange(6, dtype=np.int32).reshape(2, 3), np.float64(2.5), np.zeros((2, 0)))
+    r = sb.call("echo", "echo", *args, key=np.uint8(9))
+    assert r.ok, r.error
+    back, kwargs = r.value
+    assert type(back) is tuple and len(back) == len(args)
+    assert [type(v) for v in back] == [type(v) for v in args]
+    assert back[6] == [1, (2, [3])] and type(back[6][1]) is tuple
+    assert back[8]["k"][0].dtype == np.int16 and back[10].dtype == np.float64
+    assert back[9].dtype == np.int32 and np.array_equal(back[9], args[9])
+    assert kwargs == {"key": np.uint8(9)} and type(kwargs["key"]) is np.uint8
+    inside = sb.call("echo", "made_inside").value
+    assert np.array_equal(inside["t"], np.arange(12.0).reshape(3, 4).T)
+    assert np.array_equal(inside["slice"], np.arange(12.0).reshape(3, 4)[:, ::2])
+    assert type(inside["f32"]) is np.float32 and type(inside["b"]) is np.bool_
+    assert inside["u"] == np.uint64(2**64 - 1) and inside["big"] == 10**30
+    assert math.isnan(inside["nan"]) and inside["tuple"] == (1, [2, (3,)])
+    assert inside["empty"].shape == (0, 4) and inside["half"].dtype == np.float16
+    assert inside["be"].dtype == np.float64
+
+
+def test_return_args_shows_mutation_without_touching_the_grader_copy(make_submission,
+                                                                      sandbox):
+    root = make_submission(train="""
+        def sgd_step(params, grads, lr):
+            for (W, b), (dW, db) in zip(params, grads):
+                W -= lr * dW          # in place: a contract violation
+            params.append("extra")
+            return params
+        def clean(params, grads, lr):
+            return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
+    """)
+    sb = sandbox(root)
+    params = [(np.ones((2, 2)), np.zeros(2))]
+    grads = [(np.ones((2, 2)), np.ones(2))]
+    r = sb.call("train", "sgd_step", params, grads, 0.5, return_args=True)
+    assert r.ok, r.error
+    after_params = r.args_after[0]
+    assert np.array_equal(after_params[0][0], np.full((2, 2), 0.5))  # mutated in the worker
+    assert after_params[-1] == "extra"
+    assert np.array_equal(params[0][0], np.ones((2, 2))) and len(params) == 1  # ours intact
+    r = sb.call("train", "clean", params, grads, 0.5, return_args=True)
+    assert np.array_equal(r.args_after[0][0][0], np.ones((2, 2)))
+    assert r.args_after[2] == 0.5 and r.kwargs_after == {}
+
+
+def test_worker_functions_are_rebuilt_inside_the_worker(make_submission, sandbox):
+    root = make_submission(gradcheck="""
+        import numpy as np
+        def numerical_gradient(f, x, eps=1e-5):
+            g = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                old = x[i]
+                x[i] = old + eps; fp = f(x)
+                x[i] = old - eps; fm = f(x)
+                x[i] = old
+                g[i] = (fp - fm) / (2 * eps)
+            return g
+    """)
+    sb = sandbox(root)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 2))
+    for f in (WorkerFunction("cubic", {"c1": rng.normal(size=(3, 2)), "c2": rng.normal(size=(3, 2)),
+                                       "c3": rng.normal(size=(3, 2))}),
+              WorkerFunction("sum_sin", {"a": rng.normal(size=(3, 2))}),
+              WorkerFunction("quadratic_form", {"M": rng.normal(size=(6, 6))}),
+              WorkerFunction("linear", {"c": rng.normal(size=(3, 2))})):
+        r = sb.call("gradcheck", "numerical_gradient", f, x, return_args=True)
+        assert r.ok, r.error
+        np.testing.assert_allclose(r.value, f.gradient(x), rtol=1e-6, atol=1e-8)
+        assert np.array_equal(r.args_after[1], x)  # restored exactly
+        assert type(r.args_after[0]) is WorkerFunction
+
+
+def test_exceptions_give_a_one_line_message_and_student_frames_only(make_submission,
+                                                                     sandbox):
+    root = make_submission(activations=ACTIVATIONS, network=NETWORK)
+    r = sandbox(root).call("network", "broken", 1)
+    no_paths = ("worker", "grader", "/sandbox", "/submission", str(root), "importlib")
+    assert r.status == "exception"
+    assert r.error == "ZeroDivisionError: division by zero (network.py, line 18)"
+    assert r.traceback.splitlines() == [
+        '  File "network.py", line 14, in broken',
+        "    return helper(y)",
+        '  File "network.py", line 18, in helper',
+        "    return y / 0 if isinstance(y, int) else 1 // 0",
+        "ZeroDivisionError: division by zero",
+    ]
+    for text in (r.error, r.traceback):
+        assert not any(p in text for p in no_paths)
+
+
+def test_long_tracebacks_are_cut_to_fifteen_lines(make_submission, sandbox):
+    root = make_submission(deep="""
+        def recurse(n):
+            if n == 0:
+                raise ValueError("bottom " + "x" * 5000)
+            return recurse(n - 1)
+    """)
+    r = sandbox(root).call("deep", "recurse", 50)
+    assert r.status == "exception"
+    assert len(r.traceback.splitlines()) <= 15 and len(r.error) <= 400
+    assert r.error.startswith("ValueError: bottom xxx") and r.error.endswith("(deep.py, line 4)")
+
+
+def test_missing_modules_and_functions_are_reported(make_submission, sandbox):
+    root = make_submission(activations=ACTIVATIONS + "\nnot_callable = 3\n")
+    sb = sandbox(root)
+    r = sb.call("network", "forward", 1)
+    assert (r.status, r.error) == ("missing", "no module network.py in the submission")
+    r = sb.call("activations", "tanh", 1)
+    assert (r.status, r.error) == ("missing", "no function tanh in activations.py")
+    assert sb.call("activations", "not_callable").status == "missing"
+    with pytest.raises(ValueError):
+        sb.call("../solutions", "x")
+
+
+def test_a_broken_import_is_remembered_and_costs_only_its_dependents(make_submission,
+                                                                      sandbox):
+    root = make_submission(
+        activations='print("importing activations")\nundefined_name\n',
+        network="from exercises.activations import sigmoid\ndef forward(x):\n    return x\n",
+        neuron="def mse_loss(y, y_hat):\n    return 0.5 * (y - y_hat) ** 2\n",
+        two_layer="def f(:\n    pass\n",
+    )
+    sb = sandbox(root)
+    r = sb.call("activations", "sigmoid", 0.0)
+    assert r.status == "import"
+    assert r.error == "NameError: name 'undefined_name' is not defined (activations.py, line 2)"
+    assert r.stdout == "importing activations\n"
+    again = sb.call("activations", "relu", 0.0)
+    assert again.status == "import" and again.error == r.error
+    assert again.stdout == ""  # not imported a second time
+    dependent = sb.call("network", "forward", 1.0)
+    assert dependent.status == "import" and "activations.py" in dependent.error
+    assert sb.call("neuron", "mse_loss", 1.0, 0.0).value == 0.5  # the others still work
+    syntax = sb.call("two_layer", "f")
+    assert syntax.status == "import"
+    assert syntax.error.startswith("SyntaxError:") and "(two_layer.py, line 1)" in syntax.error
+
+
+def test_a_hanging_import_costs_its_deadline_once(make_submission, sandbox):
+    root = make_submission(
+        activations="while True:\n    pass\n",
+        network="import exercises.activations\ndef forward(x):\n    return x\n",
+        neuron="def mse_loss(y, y_hat):\n    return 0.5 * (y - y_hat) ** 2\n",
+    )
+    sb = sandbox(root, import_timeout=1.0)
+    t = time.monotonic()
+    r = sb.call("network", "forward", 1.0)  # hangs inside activations' import
+    assert time.monotonic() - t < 3
+    assert r.status == "import"
+    assert r.error == ("network.py could not be imported: importing activations.py timed out "
+                       "after 1 s")
+    t = time.monotonic()
+    assert sb.call("activations", "sigmoid", 0.0).status == "import"
+    r = sb.call("network", "forward", 1.0)  # fails fast now: activations is refused
+    assert r.status == "import" and "activations.py" in r.error
+    assert time.monotonic() - t < 1.0
+    assert sb.call("neuron", "mse_loss", 1.0, 0.0).ok
+
+
+def test_an_import_that_kills_the_worker_is_remembered(make_submission, sandbox):
+    root = make_submission(activations="import os\nos._exit(3)\n",
+                           neuron="def f():\n    return 1\n")
+    sb = sandbox(root)
+    r = sb.call("activations", "sigmoid", 0.0)
+    assert r.status == "import"
+    assert r.error == "importing activations.py killed the worker process (exit code 3)"
+    restarts = sb.restarts
+    assert sb.call("activations", "sigmoid", 0.0).error == r.error
+    assert sb.call("neuron", "f").value == 1
+    assert sb.restarts == restarts + 1  # only the next real call restarted the worker
+
+
+def test_a_package_init_that_fails_costs_every_module_but_no_crash(make_submission, sandbox):
+    root = make_submission(__init__="raise RuntimeError('broken package')\n",
+                           neuron="def f():\n    return 1\n")
+    sb = sandbox(root)
+    r = sb.call("neuron", "f")
+    assert r.status == "import" and "RuntimeError: broken package (__init__.py, line 1)" in r.error
+    assert sb.call("activations", "sigmoid", 1).status == "import"
+
+
+HOSTILE = """
+import os, sys, time, signal
+import numpy as np
+
+def ok():
+    return "fine"
+
+def spin():
+    while True:
+        pass
+
+def sleep():
+    time.sleep(100)
+
+def exit_hard():
+    os._exit(3)
+
+def system_exit():
+    sys.exit(2)
+
+def interrupt():
+    raise KeyboardInterrupt
+
+def kill_self():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def segfault():
+    import ctypes
+    ctypes.string_at(0)
+
+def memory_bomb():
+    return np.ones(10**10)
+
+def memory_creep():
+    chunks = []
+    while True:
+        chunks.append(bytearray(50 * 2**20))
+
+def recursion():
+    return recursion()
+"""
+
+
+@pytest.mark.parametrize("function, status, error", [
+    ("exit_hard", "crashed", "the worker process died (exit code 3)"),
+    ("system_exit", "exception", "SystemExit: 2 (hostile.py, line 19)"),
+    ("interrupt", "exception", "KeyboardInterrupt (hostile.py, line 22)"),
+    ("kill_self", "crashed", "the worker process died (signal 9, SIGKILL)"),
+    ("segfault", "crashed", "the worker process died (signal 11, SIGSEGV)"),
+    ("memory_bomb", "exception", "MemoryError"),
+    ("memory_creep", "exception", "MemoryError"),
+    ("recursion", "exception", "RecursionError: maximum recursion depth exceeded"),
+])
+def test_each_failure_costs_only_its_own_call(make_submission, sandbox, function, status,
+                                              error):
+    sb = sandbox(make_submission(hostile=HOSTILE), memory_bytes=512 << 20)
+    r = sb.call("hostile", function)
+    assert r.status == status
+    assert r.error.startswith(error)
+    assert sb.call("hostile", "ok").value == "fine"
+    assert sb.call("hostile", function).status == status  # not remembered: it is cheap
+
+
+@pytest.mark.parametrize("function", ["spin", "sleep"])
+def test_a_hung_function_costs_its_deadline_once(make_submission, sandbox, function):
+    sb = sandbox(make_submission(hostile=HOSTILE), call_timeout=0.5)
+    assert sb.call("hostile", "ok").ok
+    t = time.monotonic()
+    r = sb.call("hostile", function)
+    assert (r.status, r.error) == ("timeout", "timed out after 0.5 s")
+    assert 0.5 <= time.monotonic() - t < 1.5
+    t = time.monotonic()
+    again = sb.call("hostile", function)
+    assert again.status == "skipped" and "hung earlier" in again.error
+    assert time.monotonic() - t < 0.05
+    assert sb.call("hostile", "ok").value == "fine"  # restarted, goes on
+    assert sb.call("hostile", "spin", timeout=0.2).status in ("timeout", "skipped")
+
+
+def test_the_cpu_limit_stops_a_busy_loop_even_without_a_deadline(make_submission, sandbox):
+    sb = sandbox(make_submission(hostile=HOSTILE), cpu_seconds=1, call_timeout=10)
+    t = time.monotonic()
+    r = sb.call("hostile", "spin")
+    assert r.status == "crashed" and ("SIGXCPU" in r.error or "SIGKILL" in r.error)
+    assert time.monotonic() - t < 5
+
+
+def test_the_budget_ends_the_submission(make_submission, sandbox):
+    root = make_submission(slow="import time\ndef nap(s):\n    time.sleep(s)\n    return s\n")
+    sb = sandbox(root, budget=1.0, call_timeout=5)
+    assert sb.call("slow", "nap", 0.4).ok
+    r = sb.call("slow", "nap", 2.0)  # cut short when the budget runs out
+    assert r.status == "skipped" and "budget of 1 s" in r.error
+    assert r.seconds < 1.5
+    r = sb.call("slow", "nap", 0.0)
+    assert r.status == "skipped" and "budget" in r.error
+
+
+def test_restarts_are_limited(make_submission, sandbox):
+    sb = sandbox(make_submission(hostile=HOSTILE), max_restarts=2)
+    statuses = [sb.call("hostile", "exit_hard").status for _ in range(4)]
+    assert statuses == ["crashed", "crashed", "crashed", "skipped"]
+    assert sb.restarts == 2
+
+
+def test_worker_start_is_cheap_and_non_blocking(make_submission, sandbox, capsys):
+    sb = sandbox(make_submission(hostile=HOSTILE))
+    t = time.perf_counter()
+    sb.start()
+    spawn = time.perf_counter() - t
+    assert sb.wait_ready()
+    ready = time.perf_counter() - t
+    with capsys.disabled():
+        print(f"\n    {sb.mode}: start() returned in {spawn * 1e3:.1f} ms, "
+              f"worker ready after {ready * 1e3:.0f} ms")
+    assert spawn < 0.1 and ready < 2.0
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+OUTPUT = r"""
+import os, sys, ctypes
+def small_prints():
+    for i in range(200_000):
+        print("line", i)
+    return "done"
+def big_prints():
+    for _ in range(100):
+        print("x" * 10**6)
+        sys.stdout.write("y" * 10**6)
+        sys.stderr.buffer.write(b"z" * 10**6)
+    return "done"
+def raw_writes():
+    for _ in range(100):
+        os.write(1, b"a" * 10**6)
+        os.write(2, b"b" * 10**6)
+    return "done"
+def c_level():
+    libc = ctypes.CDLL(None)
+    libc.write(1, b"from C\n", 7)
+    return "done"
+def looks_like_protocol():
+    magic = b"BPW1" + (20).to_bytes(4, "little") + (0).to_bytes(8, "little")
+    os.write(1, magic + b'{"status":"ok","v":{"value":666}}')
+    print('{"status": "ok", "v": {"value": 666}}')
+    return 42
+def stderr_too():
+    print("to stderr", file=sys.stderr)
+    return 1
+"""
+
+
+def test_printing_a_lot_is_capped_silently_and_fast(make_submission, sandbox):
+    sb = sandbox(make_submission(out=OUTPUT), call_timeout=30, output_bytes=1000)
+    for function in ("small_prints", "big_prints", "raw_writes"):
+        t = time.monotonic()
+        r = sb.call("out", function)
+        elapsed = time.monotonic() - t
+        assert r.ok and r.value == "done", (function, r.error)
+        assert 0 < len(r.stdout.encode()) <= 1000
+        assert elapsed < 10, f"{function} took {elapsed:.1f} s"
+    assert sb.call("out", "stderr_too").stdout == "to stderr\n"
+    assert sb.restarts == 0
+
+
+def test_output_from_c_and_raw_fds_never_corrupts_results(make_submission, sandbox):
+    sb = sandbox(make_submission(out=OUTPUT))
+    r = sb.call("out", "c_level")
+    assert r.ok and r.stdout == "from C\n"
+    r = sb.call("out", "looks_like_protocol")
+    assert r.ok and r.value == 42 and "BPW1" in r.stdout
+
+
+# -- hostile return values ------------------------------------------------------------------------
+
+
+def hostile_values(marker: str) -> str:
+    return f"""
+import numpy as np
+class Evil:
+    def __reduce__(self):
+        return (open, ({marker!r}, "w"))
+class Sub(np.ndarray):
+    pass
+def evil():
+    return Evil()
+def evil_nested():
+    return [1, {{"x": (Evil(),)}}]
+def subclass():
+    return np.arange(3.0).view(Sub)
+def huge():
+    return np.zeros(3 * 2**20 // 8)
+def deep():
+    v = []
+    for _ in range(100_000):
+        v = [v]
+    return v
+def loop():
+    v = []
+    v.append(v)
+    return v
+def complex_array():
+    return np.ones(3, complex)
+def int_keys():
+    return {{1: 2}}
+def mutate_into_evil(x):
+    x.append(Evil())
+    return 1
+def ok():
+    return 1
+"""
+
+
+@pytest.mark.parametrize("function, message", [
+    ("evil", "unsupported return type: exercises.hostile.Evil"),
+    ("evil_nested", "unsupported return type: exercises.hostile.Evil"),
+    ("subclass", "unsupported return type: exercises.hostile.Sub (a subclass of numpy.ndarray"),
+    ("huge", "more than 1048576 bytes"),
+    ("deep", "nested deeper than 32 levels"),
+    ("loop", "nested deeper than 32 levels"),
+    ("complex_array", "unsupported array dtype: complex128"),
+    ("int_keys", "unsupported dict key type: int"),
+])
+def test_hostile_return_values_are_protocol_errors(make_submission, sandbox, tmp_path,
+                                                    function, message):
+    marker = tmp_path / "unpickled"
+    sb = sandbox(make_submission(hostile=hostile_values(str(marker))),
+                 max_result_bytes=1 << 20)
+    r = sb.call("hostile", function)
+    assert r.status == "protocol"
+    assert message in r.error
+    assert not marker.exists()
+    assert sb.call("hostile", "ok").value == 1 and sb.restarts == 0
+
+
+def test_an_argument_mutated_into_something_unsendable_is_a_protocol_error(make_submission,
+                                                                          sandbox, tmp_path):
+    sb = sandbox(make_submission(hostile=hostile_values(str(tmp_path / "m"))))
+    r = sb.call("hostile", "mutate_into_evil", [1], return_args=True)
+    assert r.status == "protocol" and "an argument was changed" in r.error
+    assert sb.call("hostile", "mutate_into_evil", [1]).ok  # fine when args are not returned
+
+
+FORGE = r"""
+import os, sys, time, json
+RESP = sys.modules["__main__"]._CONFIG["resp_fd"]
+PREFIX = lambda h, b: b"BPW1" + len(h).to_bytes(4, "little") + b.to_bytes(8, "little")
+def send(raw):
+    os.write(RESP, raw)
+    time.sleep(30)   # the real reply never comes
+def huge_body():
+    send(PREFIX(b"{}", 2**40))
+def huge_header():
+    send(b"BPW1" + (2**31).to_bytes(4, "little") + (0).to_bytes(8, "little"))
+def deep_header():
+    h = b'{"status":"ok","v":{"value":' + b"[" * 100000 + b"]" * 100000 + b"}}"
+    send(PREFIX(h, 0) + h)
+def bad_dtype():
+    h = b'{"status":"ok","v":{"value":{"a":["|O",[1]]}}}'
+    send(PREFIX(h, 8) + h + b"\0" * 8)
+def short_body():
+    h = b'{"status":"ok","v":{"value":{"a":["<f8",[1000]]}}}'
+    send(PREFIX(h, 8) + h + b"\0" * 8)
+def garbage():
+    send(b"hello grader, please unpickle me " * 10)
+def unknown_status():
+    h = b'{"status":"pwned"}'
+    send(PREFIX(h, 0) + h)
+def ok():
+    return "fine"
+"""
+
+
+@pytest.mark.parametrize("function, message", [
+    ("huge_body", "more than the"),
+    ("huge_header", "header"),
+    ("deep_header", "nested deeper"),
+    ("bad_dtype", "dtype"),
+    ("short_body", "do not match"),
+    ("garbage", "not a frame"),
+    ("unknown_status", "unknown status"),
+])
+def test_forged_frames_from_the_worker_are_refused(make_submission, sandbox, function,
+                                                   message):
+    sb = sandbox(make_submission(forge=FORGE), call_timeout=5)
+    t = time.monotonic()
+    r = sb.call("forge", function)
+    assert r.status == "protocol" and message in r.error
+    assert time.monotonic() - t < 2  # refused at once, not after the deadline
+    assert sb.call("forge", "ok").value == "fine"
+
+
+def test_unsendable_arguments_are_a_grader_bug(make_submission, sandbox):
+    sb = sandbox(make_submission(activations=ACTIVATIONS))
+    with pytest.raises(TypeError, match="unsupported return type: set"):
+        sb.call("activations", "relu", {1, 2})
+
+
+def test_close_is_final(make_submission, sandbox):
+    sb = sandbox(make_submission(activations=ACTIVATIONS))
+    assert sb.call("activations", "relu", 1.0).ok
+    sb.close()
+    sb.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        sb.call("activations", "relu", 1.0)
+
+
+def test_asking_for_bubblewrap_where_it_cannot_work_raises(make_submission, monkeypatch):
+    monkeypatch.setattr(host, "_probe", lambda: "bwrap is not installed")
+    with pytest.raises(SandboxUnavailable, match="bwrap is not installed"):
+        Sandbox(make_submission(), isolation="bubblewrap")
+    assert Sandbox(make_submission(), isolation="auto").mode == "rlimits"
+
+
+def test_installed_packages_and_the_repository_are_not_importable(make_submission, sandbox):
+    root = make_submission(probe="""
+        import importlib, sys
+        def imports():
+            found = {}
+            for name in ("solutions", "grader", "hypothesis", "pytest", "click", "IPython"):
+                try:
+                    importlib.import_module(name)
+                    found[name] = True
+                except ImportError:
+                    found[name] = False
+            return found
+        def path():
+            return list(sys.path)
+    """)
+    sb = sandbox(root)
+    assert sb.call("probe", "imports").value == dict.fromkeys(
+        ("solutions", "grader", "hypothesis", "pytest", "click", "IPython"), False)
+    path = sb.call("probe", "path").value
+    assert not any("site-packages" in p and "pylib" not in p for p in path), path
