@@ -9,8 +9,8 @@ whole module written as a student would, the change marked by a ``# bank:`` comm
 Categories and what the tests expect (``test_bank.py``):
 
 * ``buggy``: one realistic mistake. ``exercise`` loses points, feedback for it names
-  ``mistake`` (a key of ``grader.mistakes.MISTAKES``; ``None`` where no known-wrong variant
-  can reasonably match), and EVERY OTHER exercise keeps full marks — even those whose code
+  ``mistake`` (a key of ``grader.mistakes.MISTAKES``, or a tuple of keys any of which will do;
+  ``None`` where no known-wrong variant can reasonably match), and EVERY OTHER exercise keeps full marks — even those whose code
   calls the buggy function (``cascades``): the grader grades ``backward`` on the reference
   forward's cache, and judges a function that calls the student's own helper against a
   reference that uses that same helper.
@@ -105,7 +105,7 @@ class Case:
     description: str
     # buggy
     exercise: str | None = None
-    mistake: str | None = None
+    mistake: str | tuple[str, ...] | None = None  # a tuple: any one of these names will do
     # hostile
     zero: tuple[str, ...] = ()
     full: tuple[str, ...] | str = "others"  # "others": every exercise not in ``zero``
@@ -121,6 +121,13 @@ class Case:
     def folder(self) -> Path:
         """The case's own modules (may not exist: then the case is the base alone)."""
         return SUBMISSIONS / self.category / self.name
+
+    @property
+    def mistakes_accepted(self) -> tuple[str, ...]:
+        """The mistake names feedback may give (empty: none is required)."""
+        if self.mistake is None:
+            return ()
+        return (self.mistake,) if isinstance(self.mistake, str) else tuple(self.mistake)
 
     @property
     def cascades(self) -> tuple[str, ...]:
@@ -154,7 +161,7 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- buggy: activations
     buggy("sigmoid_overflow", "sigmoid", "sigmoid_overflow",
           "σ(z) = 1/(1+np.exp(−z)): right values, but exp overflows (RuntimeWarning) for z ≪ 0"),
-    buggy("sigmoid_exp_ratio", "sigmoid", "non_finite",
+    buggy("sigmoid_exp_ratio", "sigmoid", ("sigmoid_overflow", "non_finite"),
           "σ(z) = e^z/(1+e^z): inf/inf = NaN for z ≫ 0 (exp(1000) overflows)"),
     buggy("sigmoid_prime_of_activation", "sigmoid_prime", "sigmoid_prime_of_activation",
           "σ'(z) = z(1−z): the formula for σ' in terms of the activation, applied to z"),

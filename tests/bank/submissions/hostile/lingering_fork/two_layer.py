@@ -25,7 +25,9 @@ def _linger():
         os.setsid()  # out of the worker's session and process group
         if os.fork():
             os._exit(0)  # the grandchild is orphaned: nobody waits for it
-        env = dict(os.environ, BPCOURSE_BANK_MARKER=MARKER)
+        # A fresh environment: nothing inherited from the worker by which the grader could
+        # recognise this process as its own; only the marker, for the bank's test.
+        env = {"BPCOURSE_BANK_MARKER": MARKER, "PATH": "/usr/bin:/bin"}
         try:  # the marker in the command line and in the environment
             os.execve(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)", MARKER], env)
         except OSError:
