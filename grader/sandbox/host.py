@@ -449,6 +449,7 @@ class _Worker:
         self.dead = False
         self.inner_pidfd: int | None = None
         self.token = os.urandom(8).hex()
+        extra_fds: tuple = ()
         req_r, self.req_w = os.pipe()
         self.resp_r, resp_w = os.pipe()
         self.out_r, out_w = os.pipe()
@@ -465,7 +466,18 @@ class _Worker:
                 rlimits["RLIMIT_NPROC"] = [limits.processes] * 2
                 config.update(root="/submission", pylib="/sandbox/pylib", cwd="/tmp",
                               rlimits=rlimits, subreaper=False)
-                argv = _bwrap_argv(plan, limits, submission, config)
+                # The arguments go through a pipe (bwrap --args): /proc/<pid>/cmdline is
+                # readable inside the sandbox, and they name host paths.
+                args = _bwrap_argv(plan, limits, submission, config)
+                split = args.index("--")
+                blob = b"".join(a.encode() + b"\0" for a in args[1:split])
+                if len(blob) >= 60000:
+                    raise RuntimeError("bubblewrap arguments too long for a pipe")
+                args_r, args_w = os.pipe()
+                os.write(args_w, blob)
+                os.close(args_w)
+                extra_fds = (args_r,)
+                argv = [args[0], "--args", str(args_r), *args[split:]]
                 env, cwd = {}, "/"
             else:
                 interpreter, _ = _interpreter()
@@ -477,13 +489,13 @@ class _Worker:
                 cwd = config["cwd"]
             self.proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, env=env, cwd=cwd,
-                pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True)
+                pass_fds=(req_r, resp_w, *extra_fds), start_new_session=True, close_fds=True)
         except BaseException:
             for fd in (self.req_w, self.resp_r, self.out_r):
                 os.close(fd)
             raise
         finally:
-            for fd in (req_r, resp_w, out_w):
+            for fd in (req_r, resp_w, out_w, *extra_fds):
                 os.close(fd)
         self.pidfd = _pidfd(self.proc.pid)
         for fd in (self.req_w, self.resp_r, self.out_r):
@@ -612,28 +624,55 @@ class _Worker:
             pass
         if self.inner_pidfd is not None:
             _wait_fd(self.inner_pidfd, _KILL_WAIT)
-        if self.mode != "bubblewrap":
-            for stray in _pids_with_env(f"BPCOURSE_SANDBOX={self.token}".encode()):
-                _signal(stray, signal.SIGKILL)
         self.close_fds()
 
     def _kill_tree(self, pid: int) -> None:
         # The worker is a child subreaper, so orphans stay in its tree while it lives: freeze
-        # the tree (stopped processes cannot fork), then kill all of it.
-        stopped: set[int] = set()
-        if self.proc.poll() is None:
-            _signal(pid, signal.SIGSTOP)
-            stopped.add(pid)
-            for _ in range(50):
-                new = _descendants(pid) - stopped
-                if not new:
+        # the tree (stopped processes cannot fork), then kill all of it. Each process is held
+        # by a pidfd, so a recycled pid can never be hit, and we wait until each one is dead.
+        held: dict[int, int] = {}
+
+        def hold(p: int, sig: int) -> None:
+            if not hasattr(os, "pidfd_open"):  # pragma: no cover - not Linux
+                _signal(p, sig)
+                return
+            fd = held.get(p)
+            if fd is None:
+                fd = _pidfd(p)
+                if fd is None:
+                    return
+                held[p] = fd
+            try:
+                signal.pidfd_send_signal(fd, sig)
+            except OSError:
+                pass
+
+        try:
+            if self.proc.poll() is None:
+                hold(pid, signal.SIGSTOP)
+                for _ in range(50):
+                    new = _descendants(pid) - set(held)
+                    if not new:
+                        break
+                    for p in new:
+                        hold(p, signal.SIGSTOP)
+            _killpg(pid)
+            for p in list(held):
+                hold(p, signal.SIGKILL)
+            # Strays that left the tree (their subreaper died first) still carry our token.
+            marker = f"BPCOURSE_SANDBOX={self.token}".encode()
+            for _ in range(10):
+                strays = _pids_with_env(marker) - set(held)
+                if not strays:
                     break
-                for p in new:
-                    _signal(p, signal.SIGSTOP)
-                stopped |= new
-        _killpg(pid)
-        for p in stopped:
-            _signal(p, signal.SIGKILL)
+                for p in strays:
+                    hold(p, signal.SIGKILL)
+            deadline = time.monotonic() + _KILL_WAIT
+            for fd in held.values():
+                _wait_fd(fd, max(0.0, deadline - time.monotonic()))
+        finally:
+            for fd in held.values():
+                os.close(fd)
 
     def close_fds(self) -> None:
         for name in ("req_w", "resp_r", "out_r", "pidfd", "inner_pidfd"):
@@ -900,6 +939,7 @@ class Sandbox:
             return CallResult("timeout", error=f"timed out after {phase_timeout:g} s")
         except _Died:
             how = w.exit_description()
+            w.drain(sink)
             self._discard()
             if not w.hello:
                 return CallResult("crashed", error=f"the worker process could not start "

@@ -1,0 +1,309 @@
+"""Can student code escape? Each test tries, in the worker, what a hostile student would.
+
+All but the last test need bubblewrap: without it the worker runs as the grader's own user,
+which contains mistakes, not an attacker (the rlimits fallback says so in ``isolation``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import grader
+
+REPO = Path(grader.__file__).resolve().parents[1]
+
+SNOOP = r"""
+import gc, inspect, os, sys
+
+def attempt(found, name, fn):
+    try:
+        found[name] = repr(fn())[:4000]
+    except BaseException as exc:  # noqa
+        found[name] = "DENIED " + type(exc).__name__
+
+def frames():
+    out = []
+    f = sys._getframe(3)          # the worker's frames above snoop(), attempt(), frames()
+    while f is not None:
+        out.append((f.f_code.co_filename, sorted(f.f_locals), repr(f.f_locals)[:2000],
+                    sorted(k for k in f.f_globals if not k.startswith("__"))))
+        f = f.f_back
+    return out
+
+def every_cwd():
+    out = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                out[p] = (os.readlink(f"/proc/{p}/cwd"), open(f"/proc/{p}/cmdline", "rb").read())
+            except OSError as exc:
+                out[p] = type(exc).__name__
+    return out
+
+def snoop():
+    # The paths come from the source, not from arguments: arguments are legitimately on
+    # the worker's stack.
+    repo, venv, host_tmp = REPO_PATH, VENV_PATH, HOST_TMP
+    found = {}
+    attempt(found, "import solutions", lambda: __import__("solutions").__file__)
+    attempt(found, "import grader", lambda: __import__("grader").__file__)
+    attempt(found, "read reference", lambda: open(repo + "/solutions/activations.py").read())
+    attempt(found, "read grader", lambda: open(repo + "/grader/sandbox/host.py").read())
+    attempt(found, "list repo", lambda: os.listdir(repo))
+    attempt(found, "list venv", lambda: os.listdir(venv))
+    attempt(found, "list host tmp", lambda: os.listdir(host_tmp))
+    attempt(found, "parent cwd", lambda: os.readlink(f"/proc/{os.getppid()}/cwd"))
+    attempt(found, "parent cwd listing", lambda: os.listdir(f"/proc/{os.getppid()}/cwd/"))
+    attempt(found, "parent environ", lambda: open(f"/proc/{os.getppid()}/environ").read())
+    attempt(found, "pid 1 root", lambda: os.listdir("/proc/1/root/"))
+    attempt(found, "every cwd", every_cwd)
+    attempt(found, "frames", frames)
+    attempt(found, "inspect", lambda: [fi.filename for fi in inspect.stack()])
+    attempt(found, "own cmdline", lambda: open("/proc/self/cmdline", "rb").read())
+    attempt(found, "own environ", lambda: dict(os.environ))
+    attempt(found, "site-packages", lambda: os.listdir(
+        f"{sys.base_prefix}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"))
+    attempt(found, "list /root", lambda: os.listdir("/root"))
+    attempt(found, "list /home", lambda: os.listdir("/home"))
+    attempt(found, "list /etc", lambda: os.listdir("/etc"))
+    attempt(found, "modules", lambda: sorted(m for m in sys.modules if not m.startswith(
+        ("numpy", "exercises", "_", "encodings"))))
+    found["/"] = sorted(os.listdir("/"))
+    return found
+"""
+
+
+def test_student_code_cannot_reach_the_reference_or_the_grader(make_submission,
+                                                               bwrap_sandbox, tmp_path):
+    paths = (f"REPO_PATH = {str(REPO)!r}\nVENV_PATH = {os.path.realpath(sys.prefix)!r}\n"
+             f"HOST_TMP = {str(tmp_path)!r}\n")
+    root = make_submission(snoop=paths + SNOOP)
+    (tmp_path / "host-secret.txt").write_text("secret")
+    r = bwrap_sandbox(root).call("snoop", "snoop")
+    assert r.ok, r.error
+    found = r.value
+    for name in ("import solutions", "import grader", "read reference", "read grader",
+                 "list repo", "list venv", "list host tmp", "parent cwd",
+                 "parent cwd listing", "parent environ", "pid 1 root", "list /home",
+                 "list /etc"):
+        assert found[name].startswith("DENIED"), (name, found[name])
+    assert found["site-packages"] == "[]"  # the interpreter's own installs are hidden
+    assert found["list /root"] == "['.pyenv']" or found["list /root"].startswith("DENIED") \
+        or "root" not in str(REPO)
+    assert set(found["/"]) <= {"dev", "proc", "tmp", "usr", "lib", "lib64", "lib32", "bin",
+                               "root", "sandbox", "submission", "opt", "home"} - {"home"}
+    everything = repr(found)
+    reference = (REPO / "solutions" / "activations.py").read_text()
+    body_lines = [line.strip() for line in reference.splitlines()
+                  if line.strip().startswith("return")]
+    assert body_lines and not any(line in everything for line in body_lines)
+    for secret in (str(REPO), os.path.realpath(sys.prefix), str(tmp_path), "host-secret",
+                   "pytest", "site-packages/numpy"):
+        assert secret not in everything, secret
+
+
+def test_student_code_cannot_signal_the_grader(make_submission, bwrap_sandbox):
+    root = make_submission(killer="""
+        import os, signal
+        def kill_everything():
+            seen = {}
+            for p in os.listdir("/proc"):
+                if p.isdigit():
+                    try:
+                        seen[p] = open(f"/proc/{p}/cmdline", "rb").read().decode(errors="replace")
+                    except OSError:
+                        pass
+            for target in [os.getppid(), -1, 1] + sorted(map(int, seen)):
+                if target != os.getpid():
+                    try:
+                        os.kill(target, signal.SIGKILL)
+                    except OSError:
+                        pass
+            return seen
+        def ok():
+            return "alive"
+    """)
+    sb = bwrap_sandbox(root)
+    r = sb.call("killer", "kill_everything")
+    assert r.status in ("ok", "crashed")
+    if r.ok:
+        assert str(os.getpid()) not in r.value
+        assert not any("pytest" in cmd for cmd in r.value.values())
+        assert len(r.value) <= 3  # only the sandbox's own processes are visible
+    os.kill(os.getpid(), 0)  # still here
+    assert sb.call("killer", "ok").value == "alive"
+
+
+def test_student_code_has_no_network(make_submission, bwrap_sandbox):
+    root = make_submission(net="""
+        import socket
+        def connect(port):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).sendall(b"leak")
+                return "connected"
+            except OSError as exc:
+                return type(exc).__name__
+        def interfaces():
+            return [name for _, name in socket.if_nameindex()]
+    """)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(0.3)
+        sb = bwrap_sandbox(root)
+        r = sb.call("net", "connect", server.getsockname()[1])
+        assert r.ok and r.value != "connected"
+        with pytest.raises(socket.timeout):
+            server.accept()
+    assert sb.call("net", "interfaces").value == ["lo"]
+
+
+def test_student_code_runs_as_nobody_with_no_privileges_or_environment(make_submission,
+                                                                      bwrap_sandbox,
+                                                                      monkeypatch):
+    monkeypatch.setenv("BPCOURSE_TEST_SECRET", "do-not-leak")
+    root = make_submission(who="""
+        import os
+        def who():
+            status = dict(line.split(":\\t", 1) for line in
+                          open("/proc/self/status").read().splitlines() if ":\\t" in line)
+            return {"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(),
+                    "groups": os.getgroups(), "caps": status["CapEff"].strip(),
+                    "bounding": status["CapBnd"].strip(), "nnp": status["NoNewPrivs"].strip(),
+                    "env": dict(os.environ), "cwd": os.getcwd()}
+    """)
+    info = bwrap_sandbox(root).call("who", "who").value
+    assert (info["uid"], info["euid"], info["gid"], info["groups"]) == (65534, 65534, 65534, [])
+    assert int(info["caps"], 16) == 0 and int(info["bounding"], 16) == 0 and info["nnp"] == "1"
+    assert set(info["env"]) <= {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "PWD"}
+    assert info["env"]["OPENBLAS_NUM_THREADS"] == "1"
+    assert info["cwd"] == "/tmp"
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
+
+
+def test_student_code_writes_only_to_its_own_tmpfs(make_submission, bwrap_sandbox, tmp_path):
+    name = f"bpcourse-marker-{uuid.uuid4().hex}"
+    root = make_submission(writer=f"""
+        import os, sys
+        def write_everywhere(host_tmp):
+            done = {{}}
+            for path in ["/tmp/{name}", "/submission/exercises/injected.py",
+                         "/submission/exercises/writer.py", "/sandbox/worker.py",
+                         host_tmp + "/escaped", "/root/escaped", "/usr/lib/escaped",
+                         "/dev/shm/{name}", sys.executable]:
+                try:
+                    with open(path, "a") as f:
+                        f.write("x")
+                    done[path] = "written"
+                except OSError as exc:
+                    done[path] = type(exc).__name__
+            return done
+        def fill_tmp():
+            try:
+                for i in range(20):
+                    with open(f"/tmp/fill{{i}}", "wb") as f:
+                        f.write(b"x" * 10 * 2**20)
+                return "filled 200 MB"
+            except OSError as exc:
+                return type(exc).__name__
+        def big_file():
+            try:
+                with open("/tmp/big", "wb") as f:
+                    f.write(b"x" * 40 * 2**20)
+                return "wrote 40 MB"
+            except OSError as exc:
+                return type(exc).__name__
+    """)
+    before = snapshot(root)
+    worker_file = Path(grader.__file__).parent / "sandbox" / "worker.py"
+    worker_before = worker_file.read_bytes()
+    sb = bwrap_sandbox(root)
+    done = sb.call("writer", "write_everywhere", str(tmp_path)).value
+    assert done.pop(f"/tmp/{name}") == "written"  # its own scratch space works
+    assert done.pop(f"/dev/shm/{name}") == "written"
+    assert "written" not in done.values(), done
+    assert sb.call("writer", "big_file").value == "OSError"  # RLIMIT_FSIZE
+    assert sb.call("writer", "fill_tmp").value == "OSError"  # the tmpfs is small
+    sb.close()
+    assert not (Path("/tmp") / name).exists() and not (Path("/dev/shm") / name).exists()
+    assert not (tmp_path / "escaped").exists()
+    assert snapshot(root) == before
+    assert worker_file.read_bytes() == worker_before
+
+
+DAEMON = """
+import os, sys, time
+
+def spawn(marker):
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)",
+                                      marker])
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return "spawned"
+
+def spawn_and_hang(marker):
+    spawn(marker)
+    time.sleep(100)
+"""
+
+
+def marked(marker: str) -> list[int]:
+    found = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if marker.encode() in Path(f"/proc/{p}/cmdline").read_bytes():
+                    found.append(int(p))
+            except OSError:
+                pass
+    return found
+
+
+def wait_until(condition, timeout=5.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.fixture
+def marker():
+    m = f"bpcourse-daemon-{uuid.uuid4().hex}"
+    yield m
+    for pid in marked(m):  # never leave a stray sleeper behind, even when a test fails
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_no_process_of_the_submission_outlives_close(make_submission, sandbox, marker):
+    sb = sandbox(make_submission(daemon=DAEMON))
+    assert sb.call("daemon", "spawn", marker).value == "spawned"
+    assert wait_until(lambda: marked(marker)), "the daemon did not start: the test is void"
+    sb.close()
+    assert marked(marker) == []
+
+
+def test_a_timeout_kills_the_children_too(make_submission, sandbox, marker):
+    sb = sandbox(make_submission(daemon=DAEMON), call_timeout=0.5)
+    r = sb.call("daemon", "spawn_and_hang", marker)
+    assert r.status == "timeout"
+    assert marked(marker) == []
