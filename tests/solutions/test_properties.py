@@ -500,14 +500,7 @@ def run_property(name, impl, shrink=True):
 # Properties the reference is known to break: a bug report each, kept as a strict xfail so
 # that the suite stays green, the failure stays visible (``-ra``), and fixing the reference
 # turns the XFAIL into an XPASS failure that asks for the marker to go.
-KNOWN_REFERENCE_BUGS = {
-    "sigmoid_prime_never_exceeds_a_quarter": (
-        "solutions.activations.sigmoid_prime computes e/(1+e)**2 with e = exp(-|z|), which "
-        "rounds to 0.25000000000000006 > 0.25 for about one z in ten with |z| < 1.5e-8 "
-        "(e.g. z = 5.623155832870707e-15); the contract docstring promises values in "
-        "[0, 0.25]. A fix: np.minimum(e / (1.0 + e) ** 2, 0.25)."
-    ),
-}
+KNOWN_REFERENCE_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", [
