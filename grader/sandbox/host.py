@@ -42,6 +42,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _MAX_MESSAGE = 2000
 _MAX_TB_LINES = 15
 _KILL_WAIT = 5.0
+_PREFIX_SIZE = _wire.PREFIX.size
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class CallResult:
     seconds: float = 0.0  # wall-clock seconds of the call as seen by the grader
     kwargs_after: dict | None = None  # keyword arguments after the call (return_args=True)
     function_seconds: float | None = None  # time inside the student's function (worker clock)
+    warnings: tuple = ()  # distinct warnings the call raised, one line each (at most five)
 
     @property
     def ok(self) -> bool:
@@ -509,6 +511,7 @@ class _Worker:
             if self.pidfd is not None:
                 p.register(self.pidfd, select.POLLIN)
         self.out_open = True
+        self.rbuf = bytearray()
 
     # -- waiting --------------------------------------------------------------------------------
     def drain(self, sink: _Output | None, limit: int = 1 << 20) -> None:
@@ -546,38 +549,68 @@ class _Worker:
             self.dead = True
 
     def write(self, chunks: list, deadline: float, sink: _Output) -> None:
-        view = memoryview(b"".join(chunks))
+        try:
+            done = os.writev(self.req_w, chunks) if len(chunks) < 512 else 0
+        except BlockingIOError:
+            done = 0
+        except OSError:  # BrokenPipeError: the worker is gone
+            raise _Died from None
+        if done == sum(map(len, chunks)):
+            return
+        view = memoryview(b"".join(chunks))[done:]
         while view:
             try:
                 n = os.write(self.req_w, view)
             except BlockingIOError:
                 self.wait(self.write_poll, deadline, sink)
                 continue
-            except OSError:  # BrokenPipeError: the worker is gone
+            except OSError:
                 raise _Died from None
             view = view[n:]
 
-    def read_exact(self, n: int, deadline: float, sink: _Output) -> bytearray:
-        buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
+    def read_some(self, deadline: float, sink: _Output) -> bytes:
+        while True:
+            try:
+                chunk = os.read(self.resp_r, 1 << 16)
+            except BlockingIOError:
+                if self.dead:  # exited, and nothing more is waiting in the pipe
+                    raise _Died from None
+                self.wait(self.read_poll, deadline, sink)
+                continue
+            if not chunk:
+                raise _Died
+            return chunk
+
+    def read_into(self, view: memoryview, deadline: float, sink: _Output) -> None:
+        got, n = 0, len(view)
         while got < n:
             try:
                 k = os.readv(self.resp_r, [view[got:]])
             except BlockingIOError:
-                if self.dead:  # exited, and nothing more is waiting in the pipe
+                if self.dead:
                     raise _Died from None
                 self.wait(self.read_poll, deadline, sink)
                 continue
             if k == 0:
                 raise _Died
             got += k
-        return buf
 
     def read_frame(self, deadline: float, sink: _Output, max_body: int):
-        prefix = self.read_exact(_wire.PREFIX.size, deadline, sink)
-        hlen, blen = _wire.parse_prefix(prefix, max_body=max_body)
-        data = self.read_exact(hlen + blen, deadline, sink)
+        """The next message from the worker, validated; sizes are checked before reading."""
+        buf = self.rbuf  # bytes read past the previous frame (a note and a reply may share)
+        while len(buf) < _PREFIX_SIZE:
+            buf += self.read_some(deadline, sink)
+        hlen, blen = _wire.parse_prefix(bytes(buf[:_PREFIX_SIZE]), max_body=max_body)
+        total = _PREFIX_SIZE + hlen + blen
+        if len(buf) >= total:
+            data = buf[_PREFIX_SIZE:total]
+            del buf[:total]
+        else:  # a big frame: read the rest straight into place
+            data = bytearray(total - _PREFIX_SIZE)
+            have = len(buf) - _PREFIX_SIZE
+            data[:have] = buf[_PREFIX_SIZE:]
+            buf.clear()
+            self.read_into(memoryview(data)[have:], deadline, sink)
         view = memoryview(data)
         # WorkerFunction may come back only inside the arguments the grader sent.
         return _wire.decode(view[:hlen], view[hlen:], allow_functions=_wire.ARGUMENTS)
@@ -899,6 +932,8 @@ class Sandbox:
             deadline = sent + phase_timeout
             w.write(frame, min(deadline, budget_end), sink)
             while True:
+                if time.monotonic() >= min(deadline, budget_end):
+                    raise _Timeout  # even if the worker floods us with messages
                 message, values = w.read_frame(min(deadline, budget_end), sink,
                                                limits.max_result_bytes + (1 << 16))
                 note = message.get("note")
@@ -964,14 +999,19 @@ class Sandbox:
         if status not in ("ok", "exception", "import", "missing", "protocol"):
             raise WireError("the worker sent an unknown status")
         seconds = message.get("seconds")
+        seconds = seconds if type(seconds) is float else None
+        if status == "ok":
+            args, kwargs = values.get("args"), values.get("kwargs")
+            caught = message.get("warnings")
+            caught = tuple(w[:200] for w in caught[:5] if type(w) is str) \
+                if type(caught) is list else ()
+            return CallResult(status, values.get("value"),
+                              args if type(args) is tuple else None, function_seconds=seconds,
+                              kwargs_after=kwargs if type(kwargs) is dict else None,
+                              warnings=caught)
         result = CallResult(status, error=_text(message, "error"),
                             traceback=_text(message, "traceback", lines=_MAX_TB_LINES),
-                            function_seconds=seconds if type(seconds) is float else None)
-        if status == "ok":
-            result.value = values.get("value")
-            args, kwargs = values.get("args"), values.get("kwargs")
-            result.args_after = args if type(args) is tuple else None
-            result.kwargs_after = kwargs if type(kwargs) is dict else None
-        elif status == "import":
+                            function_seconds=seconds)
+        if status == "import":
             self._failed[fullname] = (result.error, result.traceback)
         return result

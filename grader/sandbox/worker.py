@@ -32,6 +32,7 @@ import re
 import struct
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 
 if __name__ == "__main__":
@@ -231,6 +232,7 @@ class _Encoder:
 
 
 _JSON = json.JSONEncoder(separators=(",", ":"))
+_SCAN = json.JSONDecoder().scan_once
 
 
 def _allowed(allow_functions, name: str) -> bool:
@@ -356,9 +358,12 @@ def decode(header, body, *, allow_functions: bool | tuple = False, copy: bool = 
     header = bytes(header)
     _check_raw_depth(header)
     try:
-        control = json.loads(header)
-    except (ValueError, RecursionError) as exc:
+        text = header.decode("utf-8")
+        control, end = _SCAN(text, 0)  # the C scanner behind json.loads, without its wrapper
+    except (ValueError, RecursionError, StopIteration) as exc:
         raise WireError(f"unreadable header ({type(exc).__name__})") from None
+    if end != len(text):
+        raise WireError("unreadable header (trailing data)")
     if type(control) is not dict:
         raise WireError("malformed message")
     raw = control.pop("v", None)
@@ -384,11 +389,12 @@ _MAX_TRACEBACK_LINES = 15
 
 
 def _write_all(fd: int, chunks) -> None:
-    data = b"".join(chunks)
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+    total = sum(map(len, chunks))
+    done = os.writev(fd, chunks) if len(chunks) < 512 else 0
+    if done < total:
+        view = memoryview(b"".join(chunks))[done:]
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def _read_exact(fd: int, n: int) -> bytearray:
@@ -478,11 +484,17 @@ class _Worker:
         _write_all(self.resp_fd, encode(control))
 
     def receive(self):
-        prefix = _read_exact(self.req_fd, PREFIX.size)
-        hlen, blen = parse_prefix(prefix, max_body=1 << 40)
-        data = _read_exact(self.req_fd, hlen + blen)
-        body = memoryview(data)[hlen:]
-        return decode(data[:hlen], body, allow_functions=True, copy=True)
+        # Usually one read holds the whole request; a big one is read straight into place.
+        data = os.read(self.req_fd, 1 << 16)
+        if len(data) < PREFIX.size:
+            data += _read_exact(self.req_fd, PREFIX.size - len(data))
+        hlen, blen = parse_prefix(data[:PREFIX.size], max_body=1 << 40)
+        missing = PREFIX.size + hlen + blen - len(data)
+        if missing > 0:
+            data += _read_exact(self.req_fd, missing)
+        view = memoryview(data)
+        return decode(view[PREFIX.size:PREFIX.size + hlen], view[PREFIX.size + hlen:],
+                      allow_functions=True, copy=True)
 
     # -- names shown to students ----------------------------------------------------------------
     def student_file(self, filename) -> str | None:
@@ -595,20 +607,37 @@ class _Worker:
             return {"status": "missing", "error": f"no function {fname} in {file}"}, None
         args, kwargs = values["args"], values["kwargs"]
         start = time.perf_counter()
-        try:
-            value = func(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too
-            seconds = time.perf_counter() - start
-            error, tb = self.describe(exc)
-            return {"status": "exception", "error": error, "traceback": tb,
-                    "seconds": seconds}, None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = func(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too
+                seconds = time.perf_counter() - start
+                error, tb = self.describe(exc)
+                return {"status": "exception", "error": error, "traceback": tb,
+                        "seconds": seconds}, None
         seconds = time.perf_counter() - start
         # The decoder built fresh lists/dicts/arrays, so args now shows any mutation.
         reply = {"value": value}
         if request.get("return_args"):
             reply["args"] = args
             reply["kwargs"] = kwargs
-        return {"status": "ok", "seconds": seconds}, reply
+        return {"status": "ok", "seconds": seconds, "warnings": self.warning_lines(caught)}, reply
+
+    @staticmethod
+    def warning_lines(caught) -> list:
+        """Up to five distinct one-line warnings (e.g. numpy's overflow in exp)."""
+        lines = []
+        for item in caught:
+            try:
+                line = f"{item.category.__name__}: {item.message}"[:200]
+            except BaseException:  # noqa: BLE001 - a student's warning object may misbehave
+                continue
+            if line not in lines:
+                lines.append(line)
+            if len(lines) == 5:
+                break
+        return lines
 
     def serve(self) -> None:
         self.send({"note": "hello", "pid": os.getpid()})
