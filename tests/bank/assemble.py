@@ -1,6 +1,7 @@
 """Build a bank case into a complete six-module submission folder.
 
     python -m tests.bank.assemble buggy/sgd_ascent /tmp/sgd_ascent   # then: bpcourse grade /tmp/sgd_ascent
+    python -m tests.bank.assemble --refresh-base    # after solutions/ changed: rewrite the base
 
 The folder is ``submissions/base/`` with the case's own files laid over it. In hostile files
 the placeholders ``@BANK_MARKER@`` and ``@BANK_PORT@`` are filled in (see ``cases.py``);
@@ -14,7 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from .cases import BASE, BY_ID, Case
+from .cases import BASE, BY_ID, MODULES, REPO, Case
 
 MARKER = "@BANK_MARKER@"
 PORT = "@BANK_PORT@"
@@ -43,9 +44,31 @@ def assemble(case: Case, dest: Path, *, marker: str | None = None, port: int | N
     return dest
 
 
+def strip_markers(text: str) -> str:
+    """A reference module as a student would hand it in: the nbgrader marker lines removed."""
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def refresh_base() -> list[str]:
+    """Rewrite submissions/base/ from solutions/; return the modules that changed."""
+    changed = []
+    for module in MODULES:
+        text = strip_markers((REPO / "solutions" / f"{module}.py").read_text(encoding="utf-8"))
+        target = BASE / f"{module}.py"
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            changed.append(module)
+    return changed
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["--refresh-base"]:
+        changed = refresh_base()
+        print("rewrote " + ", ".join(changed) if changed else "the base is up to date")
+        return 0
     if len(argv) != 2 or argv[0] not in BY_ID:
-        print("usage: python -m tests.bank.assemble CATEGORY/NAME DEST\ncases: "
+        print("usage: python -m tests.bank.assemble CATEGORY/NAME DEST | --refresh-base\ncases: "
               + " ".join(sorted(BY_ID)), file=sys.stderr)
         return 2
     case = BY_ID[argv[0]]

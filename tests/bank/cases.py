@@ -18,7 +18,9 @@ Categories and what the tests expect (``test_bank.py``):
 * ``hostile``: attacks the grader. The grader returns a report (never raises), the ``zero``
   exercises get no credit at all, the ``full`` ones keep full marks, no file appears outside
   the sandbox (``/tmp/bpcourse-pwned-<name>*``, the submission folder), no process carrying
-  the case's marker survives, and grading ends within ``budget`` seconds.
+  the case's marker survives, and grading ends within ``budget`` seconds (for ``hangs``
+  cases: within the time to grade the base plus 1.75 call deadlines, i.e. the hung function
+  was called once, not again for every check).
   To make "no credit" unambiguous, an attacking function that fails returns junk
   (a NaN array of a shape no check asks for), never a near-miss that a shape check could pass.
   ``sandbox``: only a real sandbox (bubblewrap) can meet the expectations; the test is
@@ -112,6 +114,9 @@ class Case:
     sandbox: bool = False
     contain: bool = False
     budget: float = 60.0
+    hangs: bool = False  # one function never returns: it may cost one call's deadline, once
+    # correct: (exercise, words) that the exercise's advice notes must contain (no points lost)
+    advice: tuple[str, str] | None = None
 
     @property
     def id(self) -> str:
@@ -149,8 +154,8 @@ def buggy(name, exercise, mistake, description):
     return Case("buggy", name, description, exercise=exercise, mistake=mistake)
 
 
-def correct(name, description):
-    return Case("correct", name, description)
+def correct(name, description, advice=None):
+    return Case("correct", name, description, advice=advice)
 
 
 def hostile(name, zero, description, **kw):
@@ -159,8 +164,6 @@ def hostile(name, zero, description, **kw):
 
 CASES: list[Case] = [
     # ---------------------------------------------------------------- buggy: activations
-    buggy("sigmoid_overflow", "sigmoid", "sigmoid_overflow",
-          "σ(z) = 1/(1+np.exp(−z)): right values, but exp overflows (RuntimeWarning) for z ≪ 0"),
     buggy("sigmoid_exp_ratio", "sigmoid", ("sigmoid_overflow", "non_finite"),
           "σ(z) = e^z/(1+e^z): inf/inf = NaN for z ≫ 0 (exp(1000) overflows)"),
     buggy("sigmoid_prime_of_activation", "sigmoid_prime", "sigmoid_prime_of_activation",
@@ -234,6 +237,9 @@ CASES: list[Case] = [
           "losses[k] recorded after the k-th update instead of before"),
 
     # ---------------------------------------------------------------- correct
+    correct("sigmoid_overflow", "σ(z) = 1/(1+np.exp(−z)): right values, but exp overflows "
+            "(RuntimeWarning) for z ≪ 0; the contract does not require care there, so full "
+            "marks, with advice that names the overflow", advice=("sigmoid", "overflow")),
     correct("reference_without_markers",
             "the base itself: the reference solutions as a student would hand them in"),
     correct("sigmoid_via_tanh",
@@ -291,10 +297,10 @@ CASES: list[Case] = [
     hostile("infinite_loop", ["two_layer_backward"],
             "`while True: pass` in one function, the rest correct: only it loses points, "
             "and it is called at most once (the whole grading stays quick)",
-            budget=30.0),
+            budget=30.0, hangs=True),
     hostile("sleep_forever", ["sigmoid_neuron_grads"],
             "time.sleep(10**6): no CPU used, so only a wall-clock deadline stops it",
-            budget=30.0),
+            budget=30.0, hangs=True),
     hostile("memory_bomb_numpy", ["relative_error"],
             "np.ones(10**11) (800 GB)"),
     hostile("memory_bomb_list", ["train"],

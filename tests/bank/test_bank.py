@@ -32,6 +32,28 @@ REQUIRE_SANDBOX = os.environ.get("BPCOURSE_REQUIRE_SANDBOX") == "1"
 TIME_SCALE = float(os.environ.get("BPCOURSE_BANK_TIME_SCALE", "1"))
 
 
+def call_timeout() -> float:
+    """The grader's deadline for one call of a student function."""
+    try:
+        from grader.settings import GRADE
+    except ImportError:
+        return 5.0
+    return float(getattr(GRADE, "call_timeout", 5.0))
+
+
+_BASE_SECONDS: list[float] = []
+
+
+def base_seconds(tmp_path: Path) -> float:
+    """How long grading the base submission takes here (measured once per session)."""
+    if not _BASE_SECONDS:
+        case = next(c for c in of("correct") if c.name == "reference_without_markers")
+        start = time.monotonic()
+        grade_in_process(assemble(case, tmp_path / "timing-base"))
+        _BASE_SECONDS.append(time.monotonic() - start)
+    return _BASE_SECONDS[0]
+
+
 def sandbox_available() -> bool:
     try:
         from grader.sandbox import sandbox_available as available
@@ -153,6 +175,14 @@ def test_correct_submission_gets_100(case: Case, tmp_path):
     problems = missing_exercises(outcome) + full_marks_problems(outcome, EXERCISES)
     assert not problems, f"{case.id}: {case.description}\n" + "\n".join(problems)
     assert outcome["score"] == outcome["max_score"] == 100.0
+    if case.advice:
+        exercise, words = case.advice
+        notes = " ".join(outcome["exercises"][exercise].get("notes", []))
+        assert words in notes, f"{case.id}: advice on {exercise} should mention {words!r}: {notes!r}"
+    if case.advice:  # right, but worth a word: advice, never a deduction
+        exercise, words = case.advice
+        notes = " ".join(outcome["exercises"][exercise].get("notes", []))
+        assert words in notes, f"{case.id}: advice on {exercise} should mention {words!r}: {notes!r}"
 
 
 # ------------------------------------------------------------------ hostile
@@ -206,6 +236,9 @@ def test_hostile_submission_gets_nothing_and_leaves_nothing(case: Case, tmp_path
     support.remove(support.pwned_files(case))  # leftovers of an earlier run are not this run's
     before = support.snapshot(submission)
     budget = case.budget * TIME_SCALE
+    if case.hangs:  # once costs one deadline; twice would cost two
+        once = (base_seconds(tmp_path) + 1.75 * call_timeout()) * TIME_SCALE
+        budget = min(budget, once)
 
     start = time.monotonic()
     try:
@@ -237,7 +270,8 @@ def test_hostile_submission_gets_nothing_and_leaves_nothing(case: Case, tmp_path
         if case.sandbox and not str(outcome.get("isolation", "")).startswith("bubblewrap"):
             problems.append(f"isolation was {outcome.get('isolation')!r}, not bubblewrap")
         if elapsed > budget:
-            problems.append(f"grading took {elapsed:.1f} s, more than the {budget:.0f} s budget")
+            problems.append(f"grading took {elapsed:.1f} s, more than the {budget:.1f} s budget"
+                            + (" (was the hung function called more than once?)" if case.hangs else ""))
 
         problems += missing_exercises(outcome)
         credited = [n for n in case.zero if outcome["exercises"].get(n, {}).get("score", 0) != 0]

@@ -29,9 +29,10 @@ def sigmoid_prime(z):
     """
     z = np.asarray(z, dtype=float)
     # σ(z)(1 − σ(z)) = e/(1 + e)² with e = e^(−|z|): the same value, symmetric in z,
-    # and it keeps its relative accuracy where 1 − σ(z) would round to 0.
+    # and it keeps its relative accuracy where 1 − σ(z) would round to 0. Near z = 0 the
+    # quotient can round one ulp above its true maximum 0.25, hence the cap.
     e = np.exp(-np.abs(z))
-    return e / (1.0 + e) ** 2
+    return np.minimum(e / (1.0 + e) ** 2, 0.25)
 
 
 def relu(z):

@@ -27,11 +27,12 @@ def sigmoid(z):
 
 def sigmoid_prime(z):
     """Derivative of the sigmoid, ``σ'(z) = σ(z)(1 − σ(z))``, elementwise."""
+    # e/(1+e)² can round one ulp above its maximum 0.25 near z = 0: cap it.
     if _is_number(z):
         e = math.exp(-abs(z))
-        return e / (1.0 + e) ** 2
+        return min(e / (1.0 + e) ** 2, 0.25)
     e = np.exp(-np.abs(np.asarray(z, dtype=float)))
-    return e / (1.0 + e) ** 2
+    return np.minimum(e / (1.0 + e) ** 2, 0.25)
 
 
 def relu(z):
