@@ -459,7 +459,7 @@ class _Worker:
                    "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 1],
                    "RLIMIT_FSIZE": [limits.file_bytes] * 2,
                    "RLIMIT_CORE": [0, 0]}
-        config = {"req_fd": req_r, "resp_fd": resp_w,
+        config = {"token": self.token, "req_fd": req_r, "resp_fd": resp_w,
                   "max_result_bytes": limits.max_result_bytes,
                   "output_bytes": limits.output_bytes}
         try:
@@ -644,9 +644,16 @@ class _Worker:
         pid = self.proc.pid
         if self.mode == "bubblewrap":
             if self.inner_pidfd is not None:
+                # Killing pid 1 of the sandbox's namespace kills everything inside; bwrap's
+                # outer process then reaps it and exits (killing that one first would leave
+                # pid 1 a zombie for the machine's init to reap).
                 try:
                     signal.pidfd_send_signal(self.inner_pidfd, signal.SIGKILL)
                 except (OSError, AttributeError):
+                    pass
+                try:
+                    self.proc.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
                     pass
             _killpg(pid)
         else:
@@ -783,6 +790,7 @@ class Sandbox:
         if isolation == "auto":
             isolation = "bubblewrap" if sandbox_available() else "rlimits"
         self.mode = isolation
+        self.unavailable_reason = _probe() if isolation == "rlimits" else ""
         if isolation == "bubblewrap":
             self.isolation = "bubblewrap (uid nobody, no network, read-only binds)"
         else:

@@ -608,7 +608,8 @@ class _Worker:
         args, kwargs = values["args"], values["kwargs"]
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            # "default": once per code location, so a warning in a loop records one entry.
+            warnings.simplefilter("default")
             try:
                 value = func(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too

@@ -438,6 +438,22 @@ def test_output_from_c_and_raw_fds_never_corrupts_results(make_submission, sandb
     assert r.ok and r.value == 42 and "BPW1" in r.stdout
 
 
+def test_warnings_are_reported_once_per_place_even_in_a_loop(make_submission, sandbox):
+    root = make_submission(warn="""
+        import warnings
+        import numpy as np
+        def noisy():
+            for _ in range(200_000):
+                warnings.warn("again and again")
+            return float(np.exp(np.float64(1000.0)))
+    """)
+    r = sandbox(root).call("warn", "noisy")
+    assert r.ok and r.value == float("inf")
+    assert r.warnings == ("UserWarning: again and again",
+                          "RuntimeWarning: overflow encountered in exp")
+    assert r.seconds < 5
+
+
 # -- hostile return values ------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import socket
 import sys
@@ -300,6 +301,34 @@ def test_no_process_of_the_submission_outlives_close(make_submission, sandbox, m
     assert wait_until(lambda: marked(marker)), "the daemon did not start: the test is void"
     sb.close()
     assert marked(marker) == []
+
+
+FORK_BOMB = """
+import os, time
+
+def bomb():
+    count = 0
+    try:
+        while count < 400:
+            if os.fork() == 0:
+                time.sleep(300)
+                os._exit(0)
+            count += 1
+    except OSError as exc:
+        return count, type(exc).__name__, open("/proc/self/cmdline").read()
+    return count, "no limit", open("/proc/self/cmdline").read()
+"""
+
+
+def test_a_fork_bomb_hits_the_process_limit_and_dies_with_the_sandbox(make_submission,
+                                                                     bwrap_sandbox):
+    sb = bwrap_sandbox(make_submission(bomb=FORK_BOMB), processes=64)
+    count, stopped_by, cmdline = sb.call("bomb", "bomb").value
+    assert stopped_by == "BlockingIOError" and 10 < count < 64
+    token = re.search(r'"token": "([0-9a-f]+)"', cmdline).group(1)
+    assert len(marked(token)) > count  # the children are real and carry the worker's argv
+    sb.close()
+    assert marked(token) == []
 
 
 def test_a_timeout_kills_the_children_too(make_submission, sandbox, marker):
