@@ -71,6 +71,11 @@ def _forward(X, params, activations, *, only_sigmoid=False, w_not_t=False):
     return A, cache
 
 
+def _forward_two_layers(X, params, activations):
+    (W1, b1), (W2, b2) = list(params)[:2]  # raises for one layer, ignores layers 3 and 4
+    return _forward(X, [(W1, b1), (W2, b2)], list(activations)[:2])
+
+
 def _loss(Y_hat, Y, *, over="B", half=True):
     diff = _f(Y) - _f(Y_hat)
     B, m = diff.shape[0], diff.shape[1] if diff.ndim > 1 else 1
@@ -172,6 +177,7 @@ VARIANTS: dict[str, list[tuple[str, Callable]]] = {
     "forward": [
         ("only_sigmoid", _kw(_forward, only_sigmoid=True)),
         ("W_instead_of_WT", _kw(_forward, w_not_t=True)),
+        ("only_two_layers", _forward_two_layers),
     ],
     "loss": [
         ("loss_averages_outputs", _kw(_loss, over="Bm")),
