@@ -926,7 +926,10 @@ class Sandbox:
         budget_end = start + max(0.0, limits.budget - self.used_seconds)
         call_timeout = limits.call_timeout if timeout is None else timeout
         if self._holder[0] is None:
-            self._spawn()
+            try:
+                self._spawn()
+            except OSError as exc:  # e.g. bwrap removed since the probe; not the student's fault
+                return CallResult("crashed", error=f"the worker could not be started: {exc}")
         w = self._holder[0]
         stack: list[str] = []
         phase_timeout = call_timeout

@@ -9,8 +9,9 @@ Wire format (one frame per message, both directions)::
 
     "BPW1" | header length (u32 LE) | body length (u64 LE) | header (JSON) | body (raw bytes)
 
-The header is a JSON encoding of the message with tagged containers; the body is the raw,
-C-ordered bytes of every array in the message, each padded to 8 bytes. Values:
+The header is a JSON object: plain control fields (status, module names, messages) and,
+under "v", the values (return value, arguments) encoded with type tags; the body is the raw,
+C-ordered bytes of every array among the values, each padded to 8 bytes. Values:
 
     None, bool, int, float (nan/inf), str     -> JSON scalars
     list                                      -> JSON array
