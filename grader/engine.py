@@ -1,7 +1,7 @@
 """The one engine: runs every exercise's checks against an implementation."""
 from __future__ import annotations
 
-from grader.checks import Context, Outcome
+from grader.checks import Context, Outcome, same_failure
 from grader.exercises import EXERCISES, Exercise
 from grader.impl import LocalImpl
 from grader.results import CheckResult, ExerciseResult
@@ -70,8 +70,10 @@ def _excuse(check, exercise: Exercise, ctx: Context, outcome: Outcome) -> Outcom
     if fair is None:
         return outcome
     judged = _run(check, Context(fair, ctx.reference, ctx.settings))
-    if judged.fraction >= outcome.fraction and judged.fraction >= 1:
-        return outcome  # the reference passes with your helpers: the failure is this function's
+    if judged.fraction >= 1 or not same_failure(judged.message, outcome.message):
+        # The reference passes with your helpers, or fails differently: the failure is this
+        # function's own (a stub that raises does not fail the way the reference does).
+        return outcome
     blamed = ", ".join(sorted(set(exercise.helpers) & ctx.failed))
     return Outcome(1.0, f"not counted here: the reference built on your own {blamed} fails this "
                         f"check too, and {blamed} lose points in their own exercises "
