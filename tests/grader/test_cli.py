@@ -1,0 +1,148 @@
+"""Does the command line behave as documented: formats, exit codes, one-line errors?"""
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import EXAMPLE, main
+from grader.impl import FUNCTION_MODULE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def example_json():
+    result = run("grade", EXAMPLE, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_has_the_contract_shape(example_json):
+    assert set(example_json) >= {"score", "max_score", "exercises"}
+    assert example_json["max_score"] == 100.0
+    assert set(example_json["exercises"]) >= set(FUNCTION_MODULE)
+    for name, exercise in example_json["exercises"].items():
+        assert {"score", "max_score", "checks"} <= set(exercise), name
+        for check in exercise["checks"]:
+            assert {"name", "passed", "score", "max_score", "message"} <= set(check)
+            assert isinstance(check["passed"], bool)
+    total = sum(e["score"] for e in example_json["exercises"].values())
+    assert example_json["score"] == pytest.approx(total)
+
+
+def test_the_bundled_example_loses_points_exactly_for_its_three_slips(example_json):
+    lost = {name: e for name, e in example_json["exercises"].items() if e["score"] < e["max_score"]}
+    assert set(lost) == {"relu_prime", "backward", "numerical_gradient"}
+    assert "relu_prime_at_zero" in lost["relu_prime"]["mistakes"]
+    assert "transposed_dW" in lost["backward"]["mistakes"]
+    assert "forward_difference" in lost["numerical_gradient"]["mistakes"]
+    # train calls the broken backward, and keeps its marks (fair blame)
+    assert example_json["exercises"]["train"]["score"] == example_json["exercises"]["train"]["max_score"]
+
+
+def test_grading_is_deterministic(example_json):
+    again = json.loads(run("grade", EXAMPLE, "--format", "json").stdout)
+    for report in (again, example_json):
+        report.pop("seconds")
+    assert again == example_json
+
+
+def test_gradescope_output_is_a_results_json():
+    out = json.loads(run("grade", EXAMPLE, "--format", "gradescope").stdout)
+    assert {"score", "tests", "output", "execution_time"} <= set(out)
+    assert {t["status"] for t in out["tests"]} == {"passed", "failed"}
+    assert sum(t["score"] for t in out["tests"]) == pytest.approx(out["score"])
+
+
+def test_student_audience_hides_hidden_expected_values():
+    instructor = run("grade", EXAMPLE).stdout
+    student = run("grade", EXAMPLE, "--audience", "student").stdout
+    assert "got 1, expected 0" in instructor  # relu_prime(0) in a hidden case
+    assert "got 1, expected 0" not in student
+    assert "relu_prime_at_zero" in student  # the mistake is still named
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: tmp / "nothing-here", "no such file or folder"),
+    (lambda tmp: (tmp / "bad.zip").write_bytes(b"PK\x03\x04 not a zip") and tmp / "bad.zip", "zip"),
+    (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "no exercise"),
+])
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, make, message):
+    path = make(tmp_path)
+    result = CliRunner().invoke(main, ["grade", str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:"), result.stderr
+    assert message in lines[0].lower()
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_output_never_overwrites_without_asking(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("precious")
+    refused = CliRunner().invoke(main, ["grade", str(EXAMPLE), "-o", str(target)])
+    assert refused.exit_code == 2 and "exists" in refused.stderr
+    assert target.read_text() == "precious"
+    done = run("grade", EXAMPLE, "--format", "json", "-o", target, "--overwrite")
+    assert done.exit_code == 0
+    assert json.loads(target.read_text())["max_score"] == 100.0
+
+
+def test_a_zip_of_the_reference_gets_100(tmp_path):
+    archive = tmp_path / "hw.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for module in set(FUNCTION_MODULE.values()):
+            zf.write(ROOT / "solutions" / f"{module}.py", f"hw/exercises/{module}.py")
+    out = json.loads(run("grade", archive, "--format", "json").stdout)
+    assert out["score"] == 100.0
+
+
+def test_help_documents_exit_codes():
+    for command in ("grade", "check"):
+        text = run(command, "--help").output
+        assert "Exit codes" in text and "2  usage error" in text
+
+
+def test_check_runs_public_checks_only_and_never_claims_everything_passed():
+    result = CliRunner().invoke(main, ["check", str(ROOT / "solutions"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["mode"] == "check" and report["score"] == report["max_score"] < 100
+    visibilities = {c["visibility"] for e in report["exercises"].values() for c in e["checks"]}
+    assert visibilities == {"public"}
+    text = run("check", ROOT / "solutions").stdout
+    assert "all tests passed" not in text.lower() and "public checks" in text
+
+
+def test_check_exits_1_when_a_public_check_fails():
+    assert CliRunner().invoke(main, ["check", str(EXAMPLE)]).exit_code == 1
+
+
+def test_check_works_without_the_reference_solutions(tmp_path):
+    """A student's install has no solutions/: `check` must not need them."""
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'solutions' or name.startswith('solutions.'):\n"
+        "            raise ImportError('no reference here')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from grader.cli import main\n"
+        "main(['check', sys.argv[1], '--format', 'json'])\n"
+    )
+    submission = tmp_path / "sub"
+    shutil.copytree(ROOT / "solutions", submission)
+    done = subprocess.run([sys.executable, "-c", blocker, str(submission)], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["score"] == report["max_score"] > 0
