@@ -256,7 +256,7 @@ def _bwrap_plan() -> _Plan | str:
     np_dirs = _numpy_dirs()
     for d in np_dirs:
         m.bind(d, "/sandbox/pylib/" + os.path.basename(d))
-    m.bind(str(WORKER_FILE), "/sandbox/worker.py")
+    m.dir("/sandbox")  # worker.py is copied in at each start (see _Worker), not bound
     args = m.finish()
     # Hide everything installed into the interpreter (site-packages may hold `solutions` and
     # `grader`), the repository and the virtualenv if they live under a bound folder.
@@ -404,6 +404,29 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
+@functools.lru_cache(maxsize=None)
+def _worker_source() -> bytes:
+    return WORKER_FILE.read_bytes()
+
+
+def _data_fd(data: bytes) -> int:
+    """A file descriptor to read ``data`` from (for bwrap's --args and --ro-bind-data)."""
+    try:
+        fd = os.memfd_create("bpcourse-sandbox")
+    except (AttributeError, OSError):  # pragma: no cover - old kernels
+        if len(data) > 60000:
+            raise RuntimeError("no memfd_create, and too much data for a pipe") from None
+        r, w = os.pipe()
+        os.write(w, data)
+        os.close(w)
+        return r
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
 def _pidfd(pid: int) -> int | None:
     try:
         return os.pidfd_open(pid)
@@ -468,18 +491,20 @@ class _Worker:
                 rlimits["RLIMIT_NPROC"] = [limits.processes] * 2
                 config.update(root="/submission", pylib="/sandbox/pylib", cwd="/tmp",
                               rlimits=rlimits, subreaper=False)
-                # The arguments go through a pipe (bwrap --args): /proc/<pid>/cmdline is
-                # readable inside the sandbox, and they name host paths.
+                # worker.py is copied in (--ro-bind-data) and bwrap's options are read from
+                # a file descriptor (--args): inside, /proc/self/mountinfo and every
+                # /proc/<pid>/cmdline are readable, and a bind or an argument would show
+                # where the grader lives.
+                code_fd = _data_fd(_worker_source())
+                extra_fds = (code_fd,)
                 args = _bwrap_argv(plan, limits, submission, config)
                 split = args.index("--")
-                blob = b"".join(a.encode() + b"\0" for a in args[1:split])
-                if len(blob) >= 60000:
-                    raise RuntimeError("bubblewrap arguments too long for a pipe")
-                args_r, args_w = os.pipe()
-                os.write(args_w, blob)
-                os.close(args_w)
-                extra_fds = (args_r,)
-                argv = [args[0], "--args", str(args_r), *args[split:]]
+                args[split:split] = ["--perms", "0444", "--ro-bind-data", str(code_fd),
+                                     "/sandbox/worker.py"]
+                split = args.index("--")
+                args_fd = _data_fd(b"".join(a.encode() + b"\0" for a in args[1:split]))
+                extra_fds = (code_fd, args_fd)
+                argv = [args[0], "--args", str(args_fd), *args[split:]]
                 env, cwd = {}, "/"
             else:
                 interpreter, _ = _interpreter()

@@ -351,6 +351,33 @@ def test_the_cpu_limit_stops_a_busy_loop_even_without_a_deadline(make_submission
     assert time.monotonic() - t < 5
 
 
+def test_the_worker_runs_under_its_rlimits(make_submission, sandbox, isolation):
+    root = make_submission(limits='''
+        def limits():
+            out = {}
+            for line in open("/proc/self/limits").read().splitlines()[1:]:
+                name, soft, hard = line[:26].strip(), line[26:47].strip(), line[47:68].strip()
+                out[name] = (soft, hard)
+            return out
+        def big_file():
+            try:
+                with open("big", "wb") as f:
+                    f.write(b"x" * (3 << 20))
+                return "wrote 3 MB"
+            except OSError as exc:
+                return type(exc).__name__
+    ''')
+    sb = sandbox(root, memory_bytes=700 << 20, cpu_seconds=30, file_bytes=1 << 20)
+    limits = sb.call("limits", "limits").value
+    assert limits["Max address space"] == (str(700 << 20), str(700 << 20))
+    assert limits["Max cpu time"] == ("30", "31")
+    assert limits["Max file size"] == (str(1 << 20), str(1 << 20))
+    assert limits["Max core file size"] == ("0", "0")
+    if isolation == "bubblewrap":
+        assert limits["Max processes"] == ("256", "256")
+    assert sb.call("limits", "big_file").value == "OSError"  # EFBIG, not a killed worker
+
+
 def test_the_budget_ends_the_submission(make_submission, sandbox):
     root = make_submission(slow="import time\ndef nap(s):\n    time.sleep(s)\n    return s\n")
     sb = sandbox(root, budget=1.0, call_timeout=5)

@@ -71,6 +71,7 @@ def snoop():
     attempt(found, "inspect", lambda: [fi.filename for fi in inspect.stack()])
     attempt(found, "own cmdline", lambda: open("/proc/self/cmdline", "rb").read())
     attempt(found, "own environ", lambda: dict(os.environ))
+    attempt(found, "mounts", lambda: open("/proc/self/mountinfo").read())
     attempt(found, "site-packages", lambda: os.listdir(
         f"{sys.base_prefix}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"))
     attempt(found, "list /root", lambda: os.listdir("/root"))
@@ -102,7 +103,11 @@ def test_student_code_cannot_reach_the_reference_or_the_grader(make_submission,
         or "root" not in str(REPO)
     assert set(found["/"]) <= {"dev", "proc", "tmp", "usr", "lib", "lib64", "lib32", "bin",
                                "root", "sandbox", "submission", "opt", "home"} - {"home"}
-    everything = repr(found)
+    # /proc/self/mountinfo names the source of each bind: numpy's folder is the one host
+    # path the sandbox shows (worker.py is copied in, bwrap's options come through a pipe).
+    mounts = [line for line in found.pop("mounts").splitlines()
+              if " /sandbox/pylib/" not in line]
+    everything = repr(found) + "\n".join(mounts)
     reference = (REPO / "solutions" / "activations.py").read_text()
     body_lines = [line.strip() for line in reference.splitlines()
                   if line.strip().startswith("return")]
