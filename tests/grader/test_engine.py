@@ -91,3 +91,17 @@ def test_exercises_are_graded_after_their_helpers():
     for name, exercise in BY_NAME.items():
         for helper in exercise.helpers:
             assert order.index(helper) < order.index(name), (helper, name)
+
+
+@pytest.mark.parametrize("module, old, new, exercise, check", [
+    ("network", "grads[layer] = (delta.T @ A_prev / B, delta.sum(axis=0) / B)",
+     "grads[layer] = (delta.T @ A_prev / B / B, delta.sum(axis=0) / B / B)",
+     "backward", "agrees with finite differences of your forward and loss"),
+    ("two_layer", '"dW1": np.outer(delta1, x),', '"dW1": 2 * np.outer(delta1, x),',
+     "two_layer_backward", "agrees with finite differences of your forward pass"),
+])
+def test_consistency_checks_catch_a_wrong_gradient_in_check_mode(tmp_path, module, old, new,
+                                                                exercise, check):
+    report = grade(submission(tmp_path, **{module: (old, new)}), public_only=True)
+    result = {c.name: c for c in report.exercises[exercise].checks}[check]
+    assert not result.passed and "central differences" in result.message, result.message
