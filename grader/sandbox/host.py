@@ -57,6 +57,7 @@ class Limits:
     output_bytes: int = 64 * 1024  # printed beyond this per call is discarded silently
     max_result_bytes: int = 64 << 20  # a bigger answer is a "protocol" error
     max_restarts: int = 100
+    start_timeout: float = 30.0  # for a new worker to boot (numpy import); no function's fault
     file_bytes: int = 16 << 20  # RLIMIT_FSIZE: the largest file the worker may write
     tmp_bytes: int = 64 << 20  # size of the sandbox's private /tmp (bubblewrap)
     processes: int = 256  # RLIMIT_NPROC for uid nobody (bubblewrap)
@@ -852,7 +853,7 @@ class Sandbox:
         """Start the worker if needed and wait until it answers; False if it could not."""
         self.start()
         w = self._holder[0]
-        deadline = time.monotonic() + (self.limits.import_timeout if timeout is None
+        deadline = time.monotonic() + (self.limits.start_timeout if timeout is None
                                        else timeout)
         try:
             self._await_hello(w, deadline, _Output(self.limits.output_bytes))
@@ -959,8 +960,7 @@ class Sandbox:
         stack: list[str] = []
         phase_timeout = call_timeout
         try:
-            self._await_hello(w, min(start + max(limits.import_timeout, call_timeout),
-                                     budget_end), sink)
+            self._await_hello(w, min(start + limits.start_timeout, budget_end), sink)
             sent = time.monotonic()
             importing = fullname not in self._imported
             if importing:
