@@ -6,7 +6,6 @@ Every test runs twice: with bubblewrap and with the rlimits-only fallback.
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import numpy as np
