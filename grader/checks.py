@@ -342,10 +342,30 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
     return Check(name, points, "property", PUBLIC, run)
 
 
+_HYPOTHESIS_HOME: list[str] = []
+
+
+def _private_hypothesis_home() -> None:
+    """Hypothesis caches files under ./.hypothesis: never in the user's folder. Point it at a
+    private temporary folder, removed when the grader exits."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    if not _HYPOTHESIS_HOME:
+        _HYPOTHESIS_HOME.append(tempfile.mkdtemp(prefix="bpcourse-hypothesis-"))
+        atexit.register(shutil.rmtree, _HYPOTHESIS_HOME[0], True)
+    set_hypothesis_home_dir(_HYPOTHESIS_HOME[0])
+
+
 def _hypothesis(strategy, holds, call, max_examples: int) -> str | None:
     """Search with hypothesis; the message of the smallest failing example, or None."""
     from hypothesis import HealthCheck, Phase, Verbosity, given
     from hypothesis import settings as hsettings
+
+    _private_hypothesis_home()
 
     @hsettings(max_examples=max_examples, database=None, derandomize=True, deadline=None,
                suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink],

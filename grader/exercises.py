@@ -103,52 +103,45 @@ def equals_truth(fn: str, truth, formula: str, rtol=1e-7, atol=1e-12):
     return holds
 
 
-def sigmoid_shape_holds(call, z):
-    s, msg = _shaped("sigmoid", z, call(z))
-    if msg:
-        return msg
-    m, msg = _shaped("sigmoid", z, call(-_f(z)))
-    if msg:
-        return msg
-    i = _first_bad((s >= 0) & (s <= 1) & np.isclose(m, 1 - s, rtol=1e-9, atol=1e-12))
-    if i is None:
-        return None
-    zi = float(_f(z).flat[i])
-    return (f"sigmoid({zi!r}) = {s.flat[i]:.6g} and sigmoid({-zi!r}) = {m.flat[i]:.6g}: "
-            f"they must lie in [0, 1] and add up to 1 (σ(−z) = 1 − σ(z))")
+def mirror_holds(fn: str, ok, says: str, first=None):
+    """Property relating fn(z) and fn(−z), elementwise: ``ok(out, mirrored)`` must hold
+    everywhere (``first(call)`` may check something else before, e.g. a value at 0)."""
+    def holds(call, z):
+        out, msg = _shaped(fn, z, call(z))
+        if msg:
+            return msg
+        mirrored, msg = _shaped(fn, z, call(-_f(z)))
+        if msg:
+            return msg
+        msg = first(call) if first else None
+        if msg:
+            return msg
+        i = _first_bad(ok(out, mirrored))
+        if i is None:
+            return None
+        zi = float(_f(z).flat[i])
+        return (f"{fn}({zi!r}) = {out.flat[i]:.6g} and {fn}({-zi!r}) = {mirrored.flat[i]:.6g}: "
+                + says)
+    return holds
 
 
-def sigmoid_prime_shape_holds(call, z):
-    d, msg = _shaped("sigmoid_prime", z, call(z))
-    if msg:
-        return msg
-    m, msg = _shaped("sigmoid_prime", z, call(-_f(z)))
-    if msg:
-        return msg
+def _quarter_at_zero(call):
     zero = float(np.asarray(call(0.0), dtype=float))
     if not np.isclose(zero, 0.25, rtol=1e-12):
         return f"sigmoid_prime(0.0) returned {zero:.6g}, expected 0.25 (its maximum)"
-    i = _first_bad((d <= 0.25 + 1e-15) & (d >= 0) & np.isclose(d, m, rtol=1e-9, atol=1e-12))
-    if i is None:
-        return None
-    zi = float(_f(z).flat[i])
-    return (f"sigmoid_prime({zi!r}) = {d.flat[i]:.6g} and sigmoid_prime({-zi!r}) = "
-            f"{m.flat[i]:.6g}: σ' is symmetric and lies in [0, 0.25]")
+    return None
 
 
-def tanh_shape_holds(call, z):
-    t, msg = _shaped("tanh", z, call(z))
-    if msg:
-        return msg
-    m, msg = _shaped("tanh", z, call(-_f(z)))
-    if msg:
-        return msg
-    i = _first_bad((np.abs(t) <= 1) & np.isclose(m, -t, rtol=1e-9, atol=1e-12))
-    if i is None:
-        return None
-    zi = float(_f(z).flat[i])
-    return (f"tanh({zi!r}) = {t.flat[i]:.6g} and tanh({-zi!r}) = {m.flat[i]:.6g}: tanh is odd "
-            f"and lies in [−1, 1]")
+sigmoid_shape_holds = mirror_holds(
+    "sigmoid", lambda s, m: (s >= 0) & (s <= 1) & np.isclose(m, 1 - s, rtol=1e-9, atol=1e-12),
+    "they must lie in [0, 1] and add up to 1 (σ(−z) = 1 − σ(z))")
+sigmoid_prime_shape_holds = mirror_holds(
+    "sigmoid_prime",
+    lambda d, m: (d <= 0.25 + 1e-15) & (d >= 0) & np.isclose(d, m, rtol=1e-9, atol=1e-12),
+    "σ' is symmetric and lies in [0, 0.25]", first=_quarter_at_zero)
+tanh_shape_holds = mirror_holds(
+    "tanh", lambda t, m: (np.abs(t) <= 1) & np.isclose(m, -t, rtol=1e-9, atol=1e-12),
+    "tanh is odd and lies in [−1, 1]")
 
 
 def shape_and_finite(fn: str, points: float, overflow_mistake: str = "non_finite") -> Check:

@@ -146,3 +146,13 @@ def test_check_works_without_the_reference_solutions(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["score"] == report["max_score"] > 0
+
+
+def test_grading_writes_nothing_into_the_working_folder(tmp_path):
+    """No hypothesis database or cache lands in the user's folder (grade and check both
+    run hypothesis on the example, whose properties fail)."""
+    for command in ("grade", "check"):
+        subprocess.run([sys.executable, "-m", "grader.cli", command, str(EXAMPLE)], cwd=tmp_path,
+                       capture_output=True, timeout=120,
+                       env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert list(tmp_path.iterdir()) == []
