@@ -5,9 +5,12 @@ Exit codes (the same for every command):
   1  done, and something needs attention (`check`: a public check failed;
      `stubs --check`: stubs out of date)
   2  usage error: bad option, missing path, unreadable archive, nothing to grade
+  3  the grader itself failed (a bug: please report it); `--format gradescope` still
+     writes a results.json that says so
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -18,7 +21,8 @@ Exit codes:
   0  done (grade: graded, whatever the score)
   1  done, with problems (check: a public check failed;
      stubs --check: stubs out of date)
-  2  usage error (missing path, unreadable archive, nothing to grade)"""
+  2  usage error (missing path, unreadable archive, nothing to grade)
+  3  the grader itself failed (a bug: please report it)"""
 
 EXAMPLE = Path(__file__).parent / "examples" / "student_submission"
 
@@ -27,6 +31,12 @@ class UserError(click.ClickException):
     """A one-line message on stderr and exit code 2, never a traceback."""
 
     exit_code = 2
+
+
+class GraderFailed(click.ClickException):
+    """The grader's own bug: still one line and no traceback, exit code 3."""
+
+    exit_code = 3
 
 
 def _submission_path(ctx, param, value: str) -> Path:
@@ -57,6 +67,9 @@ def _grade(path: Path, public_only: bool, **overrides):
         raise UserError(str(exc)) from None
     except SandboxUnavailable as exc:
         raise UserError(f"the sandbox is not available: {exc}") from None
+    except Exception as exc:  # a bug of ours: one line, never a traceback
+        raise GraderFailed(f"the grader failed ({type(exc).__name__}: {exc}); please report "
+                           "it") from None
 
 
 def _emit(text: str, output: Path | None, overwrite: bool) -> None:
@@ -92,7 +105,14 @@ def grade(path: Path, fmt: str, output: Path | None, overwrite: bool, audience: 
     """Grade a submission: a folder, a .zip, or notebooks (see CONTRACT.md)."""
     from grader.render import render
 
-    report = _grade(path, False, reveal_expected=reveal, isolation=isolation, call_timeout=timeout)
+    try:
+        report = _grade(path, False, reveal_expected=reveal, isolation=isolation,
+                        call_timeout=timeout)
+    except GraderFailed as exc:
+        if fmt == "gradescope":  # Gradescope needs a results.json even when we fail
+            _emit(json.dumps({"score": 0.0, "output": f"{exc.message}; your instructor will "
+                              "regrade this submission", "tests": []}), output, overwrite)
+        raise
     _emit(render(report, fmt, audience=audience), output, overwrite)
 
 

@@ -156,3 +156,18 @@ def test_grading_writes_nothing_into_the_working_folder(tmp_path):
                        capture_output=True, timeout=120,
                        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_grader_bug_is_one_line_and_gradescope_still_gets_results(tmp_path, monkeypatch):
+    import grader.api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(grader.api, "grade", broken)
+    target = tmp_path / "results.json"
+    result = CliRunner().invoke(main, ["grade", str(EXAMPLE), "--format", "gradescope", "-o",
+                                       str(target)])
+    assert result.exit_code == 3
+    assert result.stderr.strip().count("\n") == 0 and "simulated bug" in result.stderr
+    assert json.loads(target.read_text())["score"] == 0.0
