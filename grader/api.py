@@ -24,8 +24,6 @@ def grade(path: Path | str, *, public_only: bool = False,
     properties, consistency of their own code) and never loads the reference solutions.
     Raises ``grader.submission.SubmissionError`` for input that cannot be graded at all.
     """
-    from grader.engine import run_checks
-    from grader.impl import LocalImpl, StudentImpl, reference_functions
     from grader.sandbox import Sandbox
     from grader.submission import staged
 
@@ -34,7 +32,10 @@ def grade(path: Path | str, *, public_only: bool = False,
     with staged(path) as submission:
         sandbox = Sandbox(submission.root, limits=_limits(settings), isolation=settings.isolation)
         try:
-            sandbox.start()  # boots while the reference loads
+            sandbox.start()  # the worker boots while the checks and the reference load
+            from grader.engine import run_checks
+            from grader.impl import LocalImpl, StudentImpl, reference_functions
+
             reference = None if public_only else LocalImpl(reference_functions(), "reference")
             results = run_checks(StudentImpl(sandbox), reference, settings, public_only=public_only)
         finally:
