@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from grader.contract import MODULES
 from grader.results import GradeReport
 from grader.settings import CHECK, GRADE, Settings
 
@@ -41,8 +42,7 @@ def grade(path: Path | str, *, public_only: bool = False,
         finally:
             sandbox.close()
         notes = list(submission.notes)
-        missing = [m for m in ("activations", "neuron", "two_layer", "network", "gradcheck",
-                               "train") if m not in submission.modules]
+        missing = [m for m in MODULES if m not in submission.modules]
         if missing:
             notes.append("not found in the submission: " + ", ".join(f"{m}.py" for m in missing))
         return GradeReport(results, mode="check" if public_only else "grade",

@@ -166,10 +166,6 @@ class StudentCalls:
         return lambda *args: self._call(fn, args)
 
 
-def student_call(ctx: Context, fn: str) -> StudentCalls:
-    return StudentCalls(ctx, fn)
-
-
 def _materialised(args):
     return copy.deepcopy(args)
 
@@ -308,7 +304,7 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
     against the known mistakes."""
 
     def run(ctx: Context) -> Outcome:
-        call = student_call(ctx, fn)
+        call = StudentCalls(ctx, fn)
         failing: list[tuple] = []
 
         def tracked(call, *args):

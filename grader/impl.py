@@ -18,16 +18,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-FUNCTION_MODULE = {
-    "sigmoid": "activations", "sigmoid_prime": "activations", "relu": "activations",
-    "relu_prime": "activations", "tanh": "activations", "tanh_prime": "activations",
-    "mse_loss": "neuron", "linear_neuron_grads": "neuron", "sigmoid_neuron_grads": "neuron",
-    "two_layer_forward": "two_layer", "two_layer_backward": "two_layer",
-    "forward": "network", "loss": "network", "backward": "network",
-    "numerical_gradient": "gradcheck", "relative_error": "gradcheck",
-    "sgd_step": "train", "train": "train",
-}
-MODULE_ORDER = ("activations", "neuron", "two_layer", "network", "gradcheck", "train")
+from grader.contract import FUNCTION_MODULE
+from grader.contract import MODULES as MODULE_ORDER
 
 
 @dataclass

@@ -45,17 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-EXERCISE_MODULES = ("activations", "neuron", "two_layer", "network", "gradcheck", "train")
+from grader.contract import FUNCTIONS_BY_MODULE as CONTRACT_FUNCTIONS
+from grader.contract import MODULES as EXERCISE_MODULES
 
-# The contract's functions per module (shared/CONTRACT.md): tells which modules a notebook defines.
-CONTRACT_FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "activations": ("sigmoid", "sigmoid_prime", "relu", "relu_prime", "tanh", "tanh_prime"),
-    "neuron": ("mse_loss", "linear_neuron_grads", "sigmoid_neuron_grads"),
-    "two_layer": ("two_layer_forward", "two_layer_backward"),
-    "network": ("forward", "loss", "backward"),
-    "gradcheck": ("numerical_gradient", "relative_error"),
-    "train": ("sgd_step", "train"),
-}
 
 # Limits on what one submission may hold. A course submission is a few dozen kB of code; notebooks
 # with plots can reach a few MB. Archives beyond these are refused, files beyond them skipped.
