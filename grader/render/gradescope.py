@@ -5,12 +5,10 @@ the student's: hidden checks never show expected values here, whatever ``audienc
 """
 from __future__ import annotations
 
-import json
-
 from grader.mistakes import MISTAKES
-from grader.render import finite, points
+from grader.render import dumps, points
 from grader.results import HIDDEN, ExerciseResult, GradeReport
-from grader.submission import EXERCISE_MODULES as MODULE_ORDER
+from grader.contract import MODULES as MODULE_ORDER
 
 AUDIENCE = "student"
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -30,7 +28,7 @@ def render(report: GradeReport, *, audience: str = "instructor",
         "stdout_visibility": "hidden",
         "tests": [_test(ex, number) for ex, number in _numbered(report)],
     }
-    return json.dumps(finite(data), indent=2, allow_nan=False)
+    return dumps(data)
 
 
 def _overall_output(report: GradeReport) -> str:

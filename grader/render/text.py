@@ -2,6 +2,11 @@
 
 Plain text (colour only when asked), lines under 100 characters where the messages allow.
 In "check" mode only the public checks ran, so the report never claims that everything passed.
+
+The first line, "Score: X / Y (Z%)", is the only line that starts with "Score": every other
+line starts with a fixed label ("Mode:", "Exercise …") or an indent (the table, messages,
+notes), and the results model holds only single-line, sanitised text, so nothing a student
+writes can start a line of its own.
 """
 from __future__ import annotations
 
@@ -60,12 +65,12 @@ def _table(report: GradeReport, paint) -> list[str]:
     w_name = max([len("exercise"), *(len(r[0]) for r in rows)])
     w_mod = max([len("module"), *(len(r[1]) for r in rows)])
     w_score = max([len("score"), *(len(r[2]) for r in rows)])
-    out = [f"{'exercise':<{w_name}}  {'module':<{w_mod}}  {'score':>{w_score}}  status",
-           f"{'-' * w_name}  {'-' * w_mod}  {'-' * w_score}  {'-' * 11}"]
+    out = [f"  {'exercise':<{w_name}}  {'module':<{w_mod}}  {'score':>{w_score}}  status",
+           f"  {'-' * w_name}  {'-' * w_mod}  {'-' * w_score}  {'-' * 11}"]
     for name, module, score, st in rows:
-        out.append(f"{name:<{w_name}}  {module:<{w_mod}}  {score:>{w_score}}  {paint(st, st)}")
+        out.append(f"  {name:<{w_name}}  {module:<{w_mod}}  {score:>{w_score}}  {paint(st, st)}")
     total = f"{points(report.score)} / {points(report.max_score)}"
-    out.append(f"{'total':<{w_name}}  {'':<{w_mod}}  {total:>{w_score}}")
+    out.append(f"  {'total':<{w_name}}  {'':<{w_mod}}  {total:>{w_score}}")
     return out
 
 
@@ -74,7 +79,7 @@ def _exercise_section(ex: ExerciseResult, audience: str, paint) -> list[str]:
     if not failed and not ex.notes:
         return []
     lost = round(ex.max_score - ex.score, 6)
-    head = f"{ex.name} ({ex.module}.py): "
+    head = f"Exercise {ex.name} ({ex.module}.py): "
     head += (f"lost {points(lost)} of {points(ex.max_score)} points" if lost > 0
              else "full marks" if ex.checks else "not checked")
     out = [head]

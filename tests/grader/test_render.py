@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 import pytest
 
@@ -172,12 +173,19 @@ def test_json_round_trips_the_report():
     assert {k: data[k] for k in expected} == json.loads(json.dumps(expected))
 
 
-def test_json_stays_valid_with_a_non_finite_score():
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), "7", None])
+def test_a_non_finite_score_counts_as_zero_with_a_note(bad):
+    """A grader bug (a NaN score) must neither crash a renderer nor write NaN or null."""
     ex = ExerciseResult("loss", "network", checks=[
-        CheckResult("odd", False, float("nan"), 1.0, "nan score")])
-    out = json_render.render(GradeReport(exercises={"loss": ex}))
-    assert "NaN" not in out
-    assert json.loads(out)["exercises"]["loss"]["checks"][0]["score"] is None
+        CheckResult("odd", False, bad, 1.0, "nan score"),
+        CheckResult("fine", True, 1.0, bad, "ok")])
+    report = GradeReport(exercises={"loss": ex}, seconds=float("nan"))
+    for out in (json_render.render(report), gradescope.render(report)):
+        data = strict_json(out)
+        assert data["score"] == 1.0
+    check = strict_json(json_render.render(report))["exercises"]["loss"]["checks"][0]
+    assert check["score"] == 0.0 and "grader bug" in check["message"]
+    assert "Score: 1 / 1" in text.render(report)
 
 
 # ---------------------------------------------------------------------------- gradescope
@@ -243,3 +251,227 @@ def test_render_dispatches_by_format():
 @pytest.mark.parametrize("value, shown", [(5.0, "5"), (2.5, "2.5"), (1 / 3, "0.33"), (0.0, "0")])
 def test_points_are_written_as_people_write_them(value, shown):
     assert render_pkg.points(value) == shown
+
+
+# ---------------------------------------------------------------------------- forged reports
+
+# What a student can put in an exception message, a warning, a file or zip member name.
+HOSTILE = {
+    "clear screen": "\x1b[2J\x1b[H",
+    "window title": "\x1b]0;title\x07",
+    "hyperlink": "\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\",
+    "forged score": "oops\r\nScore: 100 / 100",
+    "forged score alone": "\nScore: 100 / 100 (100.0%)\n",
+    "line separator": "a\u2028Score: 100 / 100\u2029b\x85c\x0bd\x0ce",
+    "bidi override": "abc\u202edcba\u2066x\u2069",
+    "lone surrogate": "bad \ud800 text \udfff",
+    "a megabyte": "x" * 1_000_000,
+    "NUL": "a\x00b",
+    "C1 controls": "\x9b2J\x9d0;t\x9c\x90",
+    "backspaces": "100\b\b\b0",
+}
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def strict_json(out: str):
+    """json.loads that refuses NaN/Infinity and any string that is not valid Unicode."""
+    def refuse(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    out.encode("utf-8")  # raises on a lone surrogate
+    data = json.loads(out, parse_constant=refuse)
+
+    def walk(value):
+        if isinstance(value, str):
+            value.encode("utf-8")  # an escaped lone surrogate ("\\ud800") decodes to one
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k)
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+    walk(data)
+    return data
+
+
+def hostile_report(bad: str, mode: str = "grade") -> GradeReport:
+    """``bad`` in every string a student can influence."""
+    ex = ExerciseResult("sigmoid_prime", "activations", checks=[
+        CheckResult("reference: z of shape (3,)", False, 0.0, 4.0, f"sigmoid_prime raised {bad}",
+                    visibility=HIDDEN, student_message=f"it raised {bad}"),
+        CheckResult("property: σ'(0) = 0.25", False, 0.0, 1.0, bad, kind="property"),
+        CheckResult("hygiene", True, 1.0, 1.0, "ok", kind="hygiene"),
+    ], notes=[bad, f"warning: UserWarning: {bad}"])
+    return GradeReport(exercises={ex.name: ex}, mode=mode, isolation="rlimits only",
+                       submission=f"zip {bad}.zip (6 modules)",
+                       notes=[f"skipped {bad}.py: not a regular file", bad])
+
+
+def assert_clean(out: str, newlines: bool) -> None:
+    out.encode("utf-8")
+    assert len(out) < 20_000
+    for ch in out:
+        assert ch == "\n" and newlines or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"), \
+            f"{ch!r} in the report"
+    assert not BIDI & set(out)
+    for leftover in ("[2J", "]0;", "title", "evil.example", "\x00"):
+        assert leftover not in out
+
+
+def score_lines(out: str) -> list[str]:
+    """Lines that start with "Score" (a student's text may read "Score", indented under the
+    label of what it belongs to, never at the start of a line of its own)."""
+    return [ln for ln in out.splitlines() if ln.lower().startswith("score")]
+
+
+@pytest.mark.parametrize("audience", ["student", "instructor"])
+@pytest.mark.parametrize("bad", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_text_report_cannot_be_forged(bad, audience):
+    for mode in ("grade", "check"):
+        out = text.render(hostile_report(bad, mode), audience=audience)
+        assert_clean(out, newlines=True)
+        assert len(score_lines(out)) == 1, score_lines(out)
+        assert out.startswith("Score: 1 / 6 (16.7%)\n")
+
+
+@pytest.mark.parametrize("audience", ["student", "instructor"])
+@pytest.mark.parametrize("bad", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_json_report_is_strict_and_clean(bad, audience):
+    out = json_render.render(hostile_report(bad), audience=audience)
+    data = strict_json(out)
+    assert data["score"] == 1.0
+    for string in _strings(data):
+        assert_clean(string, newlines=False)
+        assert len(string) <= 600
+
+
+@pytest.mark.parametrize("bad", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_gradescope_results_are_strict_and_have_one_score(bad):
+    data = strict_json(gradescope.render(hostile_report(bad)))
+    outputs = [data["output"], *(t["output"] for t in data["tests"])]
+    for out in outputs:
+        assert_clean(out, newlines=True)
+    assert len([ln for out in outputs for ln in score_lines(out)]) == 1
+    assert data["output"].startswith("Score: 1 / 6\n")
+    for string in _strings(data):
+        string.encode("utf-8")
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_the_forged_score_line_is_kept_as_text_on_the_messages_line():
+    out = text.render(hostile_report(HOSTILE["forged score"]))
+    assert "sigmoid_prime raised oops  Score: 100 / 100" in out
+
+
+def test_escape_sequences_go_whole_and_text_around_them_stays():
+    report = hostile_report("before\x1b[31;1mred\x1b[0m\x1b]0;title\x07after")
+    out = text.render(report)
+    assert "beforeredafter" in out
+
+
+def test_a_megabyte_message_is_cut_with_an_ellipsis():
+    data = strict_json(json_render.render(hostile_report("y" * 1_000_000)))
+    message = data["exercises"]["sigmoid_prime"]["checks"][1]["message"]
+    assert message.endswith("…") and 100 < len(message) <= 500
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character():
+    data = strict_json(json_render.render(hostile_report("x\ud800y")))
+    assert data["exercises"]["sigmoid_prime"]["checks"][1]["message"] == "x\ufffdy"
+
+
+def test_strings_set_after_construction_are_sanitised_too():
+    """The engine edits results after building them (scaling credit, appending advice)."""
+    report = make_report()
+    ex = report.exercises["relu_prime"]
+    ex.checks[0].message = "\x1b[2J\nScore: 100 / 100"
+    ex.checks[0].score = float("nan")
+    ex.notes.append("\x1b]0;title\x07\u202e")
+    ex.notes += ["\r\nScore: 99"]
+    report.notes.extend(["\ud800"])
+    report.exercises["bad\x1b[2J\nScore: 1"] = ExerciseResult("x\n", "y\x00")
+    report.submission = "\x1b[2J"
+    for audience in ("student", "instructor"):
+        out = text.render(report, audience=audience)
+        assert_clean(out, newlines=True)
+        assert len(score_lines(out)) == 1
+        strict_json(json_render.render(report, audience=audience))
+    assert ex.checks[0].score == 0.0
+
+
+def test_notes_are_bounded_in_number():
+    from grader.results import MAX_NOTES
+
+    report = make_report()
+    report.notes.clear()
+    for i in range(10 * MAX_NOTES):
+        report.notes.append(f"note {i}")
+    assert len(report.notes) == MAX_NOTES
+    assert report.notes[-2] == f"note {MAX_NOTES - 2}"
+    assert report.notes[-1] == f"… and {9 * MAX_NOTES + 1} more notes not shown"
+
+
+def test_colour_uses_only_our_own_escape_sequences():
+    out = text.render(hostile_report(HOSTILE["clear screen"]), color=True)
+    assert not re.findall(r"\x1b(?!\[(?:3[0-9]|0)m)", out)
+
+
+# ---------------------------------------------------------------------------- sanitize
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("\x1b[2Jhello", "hello"),
+    ("\x1b]0;title\x07x", "x"),
+    ("a\r\nScore: 100 / 100", "a  Score: 100 / 100"),
+    ("ab\u202ecd\u2066e\u2069", "abcde"),
+    ("x\ud800y", "x\ufffdy"),
+    ("\ud83d\ude00", "\U0001f600"),  # a surrogate pair is its character
+    ("n\x00ul\x7f", "nul"),
+    ("\x9b31mred", "red"),
+    ("\x1b]unterminated", "unterminated"),
+    ("tab\there", "tab here"),
+    ("zero\u200bwidth\ufeff", "zerowidth"),
+    ("\x1bc\x1b(Bok", "ok"),
+    ("[[1. 2.]\n [3. 4.]]", "[[1. 2.]  [3. 4.]]"),
+    ("  padded  ", "padded"),
+    ("σ'(z) ≈ 0.25 ✓", "σ'(z) ≈ 0.25 ✓"),
+])
+def test_sanitize_line(raw, clean):
+    from grader import sanitize
+
+    assert sanitize.line(raw) == clean
+    assert sanitize.line(clean) == clean
+
+
+def test_sanitize_line_is_bounded_and_idempotent():
+    from grader import sanitize
+
+    for raw in ("x" * 10_000, "\x1b[2J" * 100_000, "é" * 600, "\x1b]" + "a" * 10_000):
+        once = sanitize.line(raw, 50)
+        assert len(once) <= 50 and once.endswith("…")
+        assert sanitize.line(once, 50) == once
+    assert sanitize.line(None) == ""
+    assert sanitize.line(3.5) == "3.5"
+
+
+def test_sanitize_block_keeps_lines_apart_and_cleans_each():
+    from grader import sanitize
+
+    tb = 'Traceback:\n  File "x", line 1\r\n    \x1b[31mboom\x1b[0m\nValueError: \u202eoops\ud800'
+    assert sanitize.block(tb) == ('Traceback:\n  File "x", line 1\n    boom\n'
+                                  'ValueError: oops\ufffd')
+    many = sanitize.block("line\n" * 1000, max_lines=5)
+    assert many.count("\n") == 4 and many.endswith("…")
+    assert len(sanitize.block("z" * 10**6)) <= sanitize.BLOCK_CHARS
