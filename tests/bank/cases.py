@@ -334,6 +334,98 @@ CASES: list[Case] = [
             "returns two 512 MB arrays: the answer is refused, not transferred"),
     hostile("recursive_return", ["two_layer_forward", "two_layer_backward"],
             "returns a self-containing list and a 200 000-deep nested list"),
+
+    # ---------------------------------------------------------------- hostile: issue 6
+    # Each breaks the grader at 3acb101 (scores, times and memory: benchmarks/hostile_bank.py).
+    # Where an attack targets no exercise of its own (loader, host, reports), one function is
+    # left unwritten (a NotImplementedError stub) so that there is something to lose, and
+    # everything else must keep full marks.
+    # -- fair blame must not pay for failures
+    hostile("nothing_implemented_shared_raise", tuple(EXERCISES),
+            "nothing written: every function of every module raises NotImplementedError from one "
+            "shared helper line, so the reference rebuilt on these helpers fails 'the same way' "
+            "(46/100 at 3acb101)"),
+    hostile("helpers_zero_when_called_from_reference",
+            ["sigmoid_neuron_grads", "two_layer_backward", "backward"],
+            "sigmoid_prime, relu_prime and tanh_prime are right when the worker's stack shows "
+            "their own grading call, zeros otherwise (the rebuilt reference's proxies ask for "
+            "the arguments back), and lose one hygiene point on purpose; the functions that use "
+            "them return zeros of the right shapes, which the rebuilt reference matches",
+            full=("sigmoid", "relu", "tanh", "mse_loss", "linear_neuron_grads",
+                  "two_layer_forward", "forward", "loss", "numerical_gradient",
+                  "relative_error", "sgd_step", "train")),
+    hostile("detects_grading_call",
+            ["sigmoid_neuron_grads", "two_layer_forward", "two_layer_backward", "forward",
+             "backward", "train"],
+            "the six activations walk the stack to the worker's request: right when it grades "
+            "them, raising from the line every unwritten function raises from when called as a "
+            "helper; each loses one hygiene point on purpose; every function using them is "
+            "unwritten",
+            full=("mse_loss", "linear_neuron_grads", "loss", "numerical_gradient",
+                  "relative_error", "sgd_step")),
+    hostile("sgd_returns_params_unchanged", ["sgd_step", "train"],
+            "sgd_step returns the parameters unchanged, and train drops sgd_step's result: it "
+            "never descends, which the rebuilt reference on that sgd_step repeats"),
+    # -- no state between compared calls
+    hostile("stateful_forward", ["two_layer_backward", "backward"],
+            "both backward functions return zeros and store the point they saw in a module "
+            "global; the forward functions answer for that point from then on, so every finite "
+            "difference of the loss is 0 too"),
+    # -- grader objects must not leak answers
+    hostile("numgrad_uses_gradient_attr", ["numerical_gradient"],
+            "numerical_gradient returns f.gradient(x), or the derivative of f.data's cubic "
+            "coefficients, or a guess from closure cells; never a central difference"),
+    # -- public answers alone earn nothing
+    hostile("article_table_lookup",
+            ["sigmoid_prime", "mse_loss", "sigmoid_neuron_grads", "two_layer_forward",
+             "two_layer_backward", "forward", "loss", "backward"],
+            "eight functions only look the article's problems up in a table of its answers "
+            "(Problem 1, the worked example, Problem 2) and return junk for any other input"),
+    hostile("hidden_cases_table",
+            ["linear_neuron_grads", "two_layer_forward", "relative_error", "sgd_step"],
+            "four functions only look their arguments up in a table of the hidden cases, rebuilt "
+            "offline by calling the published grader's case generators with its fixed seed "
+            "20261129 (and the reference on them): junk for any other input"),
+    hostile("constant_backward", ["backward"],
+            "backward returns constants (0.125) of the right shapes: the mean of constants is "
+            "the constant, and nothing is mutated"),
+    # -- a host that hostile input cannot sink
+    hostile("sleep_just_under_deadline", tuple(EXERCISES),
+            "every function sleeps 2.9 s (just under the 3 s call deadline) and returns junk"),
+    hostile("huge_unused_helper", ["relative_error"],
+            "a 3 MB helper module nothing imports (1.5 million names in a list, written by the "
+            "assembler): cheap bytes, a huge syntax tree for whoever parses it"),
+    hostile("long_expression", unimportable("gradcheck"),
+            "gradcheck.py holds 1 + 1 + ... + 1 (100 000 terms) at module level: legal Python "
+            "that CPython's parser cannot take (RecursionError), so only its two functions lose"),
+    hostile("form_feed_and_u2028", ["relative_error"],
+            "network.py has a form feed line, a U+2028 inside a string and a multibyte comment "
+            "above its top-level sibling imports (`from activations import ...`, "
+            "`import activations as _activations`); otherwise correct"),
+    hostile("form_feed_sibling_import", ["relative_error"],
+            "network.py has a form feed line above its top-level `from activations import ...`; "
+            "otherwise correct"),
+    hostile("notebook_parser_bomb", unimportable("gradcheck"),
+            "handed in as one notebook, a code cell per module; gradcheck's cell also holds an "
+            "expression nested 100 000 deep (unary minus) that exhausts the parser's stack"),
+    hostile("notebook_zip_bomb", ["relative_error"],
+            "a zip of 17 notebooks: this submission as one, and 16 whose only cell is a bare "
+            "400 kB list of names (the zip is a few kB; each syntax tree is hundreds of MB)"),
+    hostile("forged_frames", unimportable("gradcheck"),
+            "gradcheck.py, while being imported, writes forged frames to the worker's response "
+            "pipe (found in the worker's command line): 80 'fail' notes naming 12 MB modules, "
+            "then a 'call' note every second, which restarts the deadline forever"),
+    hostile("big_answers",
+            ["linear_neuron_grads", "two_layer_forward", "two_layer_backward", "forward",
+             "sgd_step"],
+            "five functions return 48 MB arrays of NaN: dozens of answers, each kept by a "
+            "grader that hoards them"),
+    # -- reports must carry nothing a student can forge
+    hostile("control_chars_in_messages", ["relu", "tanh", "mse_loss", "relative_error"],
+            "errors and warnings carrying ANSI escapes (clear screen, erase line), "
+            "'\\r\\nScore: 100 / 100', bidi overrides, NUL, C1 controls, an OSC title, lone "
+            "surrogates, and an exception class named by an escape sequence; sigmoid is right "
+            "but warns with them"),
 ]
 
 BY_ID = {case.id: case for case in CASES}
