@@ -267,7 +267,7 @@ def test_zip_with_too_many_members_is_refused(tmp_path, monkeypatch):
 
 
 def test_an_oversized_member_is_skipped_and_costs_only_itself(tmp_path, monkeypatch):
-    monkeypatch.setattr(submission, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(submission, "MAX_MODULE_BYTES", 1000)
     members = {**modules_members(), "train.py": "#" * 5000}
     with staged(make_zip(tmp_path / "hw.zip", members)) as s:
         assert "train" not in s.modules and len(s.modules) == 5
