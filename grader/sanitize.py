@@ -79,12 +79,12 @@ def line(value, limit: int = MESSAGE_CHARS) -> str:
     text = value if type(value) is str else _as_text(value)
     if limit < 1:
         return ""
-    if text.isascii() and text.isprintable():  # the common case: nothing to remove
-        text = text.strip()
-        return text if len(text) <= limit else _cut(text, limit)
     cut = limit * 4 + 256  # room for escape sequences that will be removed
     truncated = len(text) > cut
     text = text[:cut]
+    if text.isascii() and text.isprintable():  # the common case: nothing to remove
+        text = text.strip()
+        return _cut(text, limit) if truncated or len(text) > limit else text
     if not text.isascii():
         # Pairs of surrogates become their character, lone ones U+FFFD.
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
