@@ -142,10 +142,12 @@ class CheckResult(_Sanitised):
             repairs = self.__dict__.setdefault("_repairs", {})
             if problem:
                 repairs[name] = problem
+                object.__setattr__(self, "passed", False)  # a broken score is no pass
             else:
                 repairs.pop(name, None)
         elif name == "passed":
             value = value is True or (value is not False and _truthy(value))
+            value = value and not self.__dict__.get("_repairs")
         super().__setattr__(name, value)
 
     def message_for(self, audience: str) -> str:

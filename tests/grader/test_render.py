@@ -183,8 +183,10 @@ def test_a_non_finite_score_counts_as_zero_with_a_note(bad):
     for out in (json_render.render(report), gradescope.render(report)):
         data = strict_json(out)
         assert data["score"] == 1.0
-    check = strict_json(json_render.render(report))["exercises"]["loss"]["checks"][0]
-    assert check["score"] == 0.0 and "grader bug" in check["message"]
+    odd, fine = strict_json(json_render.render(report))["exercises"]["loss"]["checks"]
+    assert odd["score"] == 0.0 and "grader bug" in odd["message"]
+    assert fine["max_score"] == 0.0 and "grader bug" in fine["message"]
+    assert not fine["passed"]  # a check whose points are broken does not pass
     assert "Score: 1 / 1" in text.render(report)
 
 
