@@ -219,11 +219,10 @@ def _ignored(name: str) -> bool:
 
 def _candidates(root, notes: list[str]) -> list[tuple[object, str]]:
     """Where the modules may sit, in order of preference when two places hold as many."""
-    kinds = root.kinds()
     found = []
-    if kinds.get("exercises") == "link":
+    if root.kind("exercises") == "link":
         notes.append("ignored exercises/: a symbolic link")
-    elif kinds.get("exercises") == "dir":
+    elif root.kind("exercises") == "dir":
         found.append((root.subdir("exercises"), "exercises/ inside"))
     found.append((root, ""))
     subdirs = [n for n in root.names("dir") if not _ignored(n)]
@@ -231,9 +230,9 @@ def _candidates(root, notes: list[str]) -> list[tuple[object, str]]:
         top = root.subdir(subdirs[0])
         if top is not None:
             name = shown(subdirs[0])
-            if top.kinds().get("exercises") == "link":
+            if top.kind("exercises") == "link":
                 notes.append(f"ignored {name}/exercises/: a symbolic link")
-            elif top.kinds().get("exercises") == "dir":
+            elif top.kind("exercises") == "dir":
                 found.append((top.subdir("exercises"), f"{name}/exercises/ inside"))
             found.append((top, f"single top folder {name}/"))
     return [(d, layout) for d, layout in found if d is not None]
@@ -245,8 +244,7 @@ def _locate(root, notes: list[str], label: str):
     best = None
     holders = []
     for folder, layout in candidates:
-        kinds = folder.kinds()
-        count = sum(kinds.get(f"{m}.py") == "file" for m in EXERCISE_MODULES)
+        count = sum(folder.kind(f"{m}.py") == "file" for m in EXERCISE_MODULES)
         if count:
             holders.append(folder)
         if count and (best is None or count > best[0]):

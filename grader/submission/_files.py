@@ -70,6 +70,7 @@ class Dir:
         self.fd = fd
         self.rel = rel  # "" for the top folder, else "hw/" or "hw/exercises/"
         self._kinds: dict[str, str] | None = None
+        self._truncated = False
         self._max_entries = max_entries
         self._notes = notes
 
@@ -86,6 +87,7 @@ class Dir:
                 with os.scandir(self.fd) as it:
                     for entry in it:
                         if len(kinds) >= self._max_entries:
+                            self._truncated = True
                             self._notes.append(f"looked at only the first {self._max_entries} "
                                                f"entries of {self.rel or 'the top folder'}")
                             break
@@ -106,11 +108,25 @@ class Dir:
             self._kinds = dict(sorted(kinds.items()))
         return self._kinds
 
+    def kind(self, name: str) -> str | None:
+        """The kind of ``name`` (None: no such entry), looked up when the listing was cut."""
+        kinds = self.kinds()
+        if name in kinds or not self._truncated:
+            return kinds.get(name)
+        try:
+            mode = os.lstat(name, dir_fd=self.fd).st_mode
+        except (OSError, ValueError):
+            return None
+        return ("link" if stat.S_ISLNK(mode) else "dir" if stat.S_ISDIR(mode)
+                else "file" if stat.S_ISREG(mode) else "other")
+
     def names(self, kind: str) -> list[str]:
         return [n for n, k in self.kinds().items() if k == kind]
 
     def subdir(self, name: str) -> "Dir | None":
         """The sub-folder ``name``, or None when it is not a real folder (a link, gone...)."""
+        if not _plain(name):
+            return None
         try:
             fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=self.fd)
         except (OSError, ValueError):
@@ -119,6 +135,8 @@ class Dir:
 
     def read(self, name: str, cap: int, budget: Budget | None = None) -> bytes:
         """The bytes of the regular file ``name`` in this folder; :class:`UnitSkipped` if not."""
+        if not _plain(name):
+            raise UnitSkipped("not a name inside the folder")
         try:
             fd = os.open(name, _FILE_FLAGS | _NOFOLLOW, dir_fd=self.fd)
         except OSError as exc:
@@ -134,6 +152,11 @@ class Dir:
             os.close(self.fd)
         except OSError:
             pass
+
+
+def _plain(name: str) -> bool:
+    """One entry of this folder: no separator, not "." or ".." (which would leave it)."""
+    return bool(name) and "/" not in name and "\0" not in name and name not in (".", "..")
 
 
 def open_file(path: str) -> int:

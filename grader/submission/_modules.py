@@ -54,12 +54,10 @@ def lines_of(text: str) -> list[str]:
 def stage_modules(folder: Dir, pkg: str, caps: Caps, budget: Budget, code: Budget,
                   notes: list[str], units) -> list[str]:
     """Write the modules found in ``folder`` into the package folder ``pkg``; which were found."""
-    kinds = folder.kinds()
     found: list[str] = []
     sources: dict[str, tuple[str, str, bytes]] = {}  # name → (text, encoding, original bytes)
     for m in EXERCISE_MODULES:
-        kind = kinds.get(f"{m}.py")
-        if kind is None:
+        if folder.kind(f"{m}.py") is None:
             continue
         got = _read(folder, f"{m}.py", caps, budget, code, notes)
         if got is not None:
@@ -87,7 +85,7 @@ def stage_modules(folder: Dir, pkg: str, caps: Caps, budget: Budget, code: Budge
     if helpers:
         notes.append(f"also copied helper module(s): {some(helpers, 5)}")
 
-    if kinds.get("__init__.py") == "file":
+    if folder.kind("__init__.py") == "file":
         try:
             data = folder.read("__init__.py", caps.module_bytes)
             has_code = units.run(f"{folder.rel}__init__.py", _has_code, data)

@@ -577,3 +577,391 @@ def test_assignment_that_defines_a_contract_function_is_kept(tmp_path):
         out = run_in(s.root, "import exercises.activations as a\n"
                              "print(a.relu(2.0), hasattr(a, 'params'))")
         assert out == "2.0 False\n"
+
+
+# ---------------------------------------------------------------------------- odd input
+# Each of these crashed the grader (exit 3) or cost a correct submission points, before the
+# loader ran in a child process under limits.
+
+
+def test_a_very_long_expression_in_a_module_is_staged(tmp_path):
+    """`1 + 1 + … + 1` is legal Python, but too long for the recursive AST builder."""
+    sub = write_modules(tmp_path / "sub")
+    (sub / "network.py").write_text(
+        "from activations import which as w\n"
+        "X = " + " + ".join(["1"] * 50_000) + "\n", encoding="utf-8")
+    with staged(sub) as s:
+        assert s.modules == list(EXERCISE_MODULES)
+        assert any("network.py" in n and "nested too deeply" in n for n in s.notes)
+        assert (s.root / "exercises" / "network.py").read_text().startswith("from activations")
+
+
+@pytest.mark.parametrize("bomb", [
+    "X = " + "-" * 100_000 + "1",  # the parser's stack: MemoryError
+    "X = " + " + ".join(["1"] * 100_000),  # the AST builder: RecursionError
+    "X = " + "[" * 100_000 + "]" * 100_000,  # the tokenizer's nesting limit: SyntaxError
+    "def f(:\n" * 20_000,  # many errors
+], ids=["unary-minus", "long-sum", "deep-brackets", "many-errors"])
+def test_a_cell_that_exhausts_the_parser_costs_only_that_cell(tmp_path, bomb):
+    nb = notebook(new_code_cell("def relu(z):\n    return max(0, z)"),
+                  new_code_cell("def tanh(z):\n    return 0.0\n" + bomb),
+                  new_code_cell("def sigmoid(z):\n    return 0.5"),
+                  path=tmp_path / "nb.ipynb")
+    with staged(nb) as s:
+        assert any("code cell 2" in n for n in s.notes), s.notes
+        out = run_in(s.root, "import exercises.activations as a\n"
+                             "print(a.relu(-1), a.sigmoid(3), hasattr(a, 'tanh'))")
+        assert out == "0 0.5 False\n"
+
+
+SEPARATORS = ["\u2028", "\u2029", "\f", "\v", "\x1c", "\x1d", "\x1e", "\x85"]
+
+
+@pytest.mark.parametrize("sep", SEPARATORS, ids=[f"U+{ord(c):04X}" for c in SEPARATORS])
+def test_line_separators_inside_strings_do_not_break_the_import_rewrite(tmp_path, sep):
+    """Python splits lines at \\n only; str.splitlines also at these, which shifted every later
+    line: the rewrite missed the sibling import and the module failed to import."""
+    sub = write_modules(tmp_path / "sub")
+    (sub / "network.py").write_text(
+        f'S = "a{sep}b"  # a comment{sep}with a separator\n'
+        f"#{sep}\n\f\n"  # a form feed alone on a line is common (a page break)
+        "from activations import which as w\n\n"
+        "def which():\n    return 'network+' + w() + str(len(S))\n", encoding="utf-8")
+    with staged(sub) as s:
+        assert "from .activations import which" in \
+            (s.root / "exercises" / "network.py").read_text(encoding="utf-8")
+        assert run_in(s.root, "import exercises.network as n; print(n.which())") \
+            == "network+activations3\n"
+
+
+@pytest.mark.parametrize("sep", SEPARATORS, ids=[f"U+{ord(c):04X}" for c in SEPARATORS])
+def test_line_separators_in_a_notebook_cell_keep_the_cell(tmp_path, sep):
+    nb = notebook(new_code_cell(f'def relu(z):\n    return "a{sep}b"  # c{sep}d\n'
+                                "%matplotlib inline\n"),  # a magic: the stripping path runs
+                  path=tmp_path / "nb.ipynb")
+    with staged(nb) as s:
+        out = run_in(s.root, "import exercises.activations as a; print(repr(a.relu(0)))")
+        assert out == repr(f"a{sep}b") + "\n"
+
+
+def test_carriage_returns_count_as_newlines_like_python_does(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    (sub / "network.py").write_bytes(b"X = 1\rfrom activations import which as w\r\n"
+                                     b"def which():\r    return 'n+' + w()\r")
+    nb = notebook(new_code_cell("X = 1\rdef relu(z):\r\n    return 7\r"), path=sub / "nb.ipynb")
+    with staged(sub) as s:
+        assert run_in(s.root, "import exercises.network as n; print(n.which())") \
+            == "n+activations\n"
+    with staged(nb) as s:
+        assert run_in(s.root, "import exercises.activations as a; print(a.relu(0))") == "7\n"
+
+
+def test_nul_bytes_and_undecodable_bytes_cost_only_their_module(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    (sub / "neuron.py").write_bytes(b"def which():\n    return 'neuron'\x00\n")
+    (sub / "train.py").write_bytes(b"\xff\xfe\x00d\x00e\x00f")
+    (sub / "two_layer.py").write_bytes(b"\xef\xbb\xbf\xef\xbb\xbfX = 1\n")  # two BOMs
+    with staged(sub) as s:
+        assert "neuron" in s.modules and "train" not in s.modules  # neuron fails at import
+        assert any("train.py" in n and "UTF-8" in n for n in s.notes)
+
+
+def test_a_coding_declaration_is_honoured(tmp_path):
+    sub = write_modules(tmp_path / "sub")
+    (sub / "neuron.py").write_bytes(
+        "# -*- coding: latin-1 -*-\nfrom activations import which as w\n"
+        "def which():\n    return 'café+' + w()\n".encode("latin-1"))
+    with staged(sub) as s:
+        assert "neuron" in s.modules
+        assert run_in(s.root, "import exercises.neuron as n; print(n.which())") \
+            == "café+activations\n"
+
+
+def test_a_module_is_never_megabytes(tmp_path):
+    """A 3 MB unused helper once cost the grader 1.5 GB of memory to parse."""
+    sub = write_modules(tmp_path / "sub")
+    (sub / "junk.py").write_text("JUNK = [" + "a," * 1_500_000 + "]\n")
+    (sub / "train.py").write_text("X = [" + "0," * 200_000 + "]\n" + module_source("train"))
+    with staged(sub) as s:
+        assert "train" not in s.modules
+        assert not (s.root / "exercises" / "junk.py").exists()
+        assert any("junk.py" in n and "limit" in n for n in s.notes)
+        assert any("train.py" in n and "limit" in n for n in s.notes)
+    assert submission.MAX_MODULE_BYTES <= 2**20
+
+
+# ---------------------------------------------------------------------------- caps
+
+
+def test_notebooks_beyond_the_cap_are_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_NOTEBOOKS", 2)
+    d = tmp_path / "nbs"
+    d.mkdir()
+    for i, fn in enumerate(["relu", "tanh", "sigmoid"], 1):
+        notebook(new_code_cell(f"def {fn}(z):\n    return {i}"), path=d / f"{i}.ipynb")
+    with staged(d) as s:
+        assert run_in(s.root, "import exercises.activations as a\n"
+                              "print(a.relu(0), a.tanh(0), hasattr(a, 'sigmoid'))") == "1 2 False\n"
+        assert any("first 2 of 3 notebooks" in n for n in s.notes)
+
+
+def test_code_cells_beyond_the_caps_are_skipped_with_notes(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_CODE_CELLS", 3)
+    monkeypatch.setattr(submission, "MAX_CELL_BYTES", 100)
+    nb = notebook(new_code_cell("def relu(z):\n    return 1"),
+                  new_code_cell("def tanh(z):\n    return 2  # " + "x" * 100),
+                  new_code_cell("def sigmoid(z):\n    return 3"),
+                  new_code_cell("def loss(z):\n    return 4"),
+                  path=tmp_path / "nb.ipynb")
+    with staged(nb) as s:
+        assert run_in(s.root, "import exercises.activations as a, exercises.network as n\n"
+                              "print(a.relu(0), a.sigmoid(0), hasattr(a, 'tanh'), "
+                              "hasattr(n, 'loss'))") == "1 3 False False\n"
+        notes = "\n".join(s.notes)
+        assert "code cell 2 (longer than" in notes and "more than 3 code cells" in notes
+
+
+def test_code_beyond_the_total_cap_is_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_CODE_BYTES", 200)
+    sub = write_modules(tmp_path / "sub")
+    (sub / "train.py").write_text(module_source("train") + "#" * 300)
+    with staged(sub) as s:
+        assert "train" not in s.modules and "activations" in s.modules
+        assert any("train.py" in n and "code together exceeds" in n for n in s.notes)
+
+
+def test_helpers_beyond_the_cap_are_not_copied(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_HELPERS", 2)
+    sub = write_modules(tmp_path / "sub")
+    for i in range(4):
+        (sub / f"helper{i}.py").write_text("X = 1\n")
+    with staged(sub) as s:
+        copied = sorted(p.name for p in (s.root / "exercises").glob("helper*.py"))
+        assert copied == ["helper0.py", "helper1.py"]
+        assert any("only 2 helper" in n for n in s.notes)
+
+
+def test_many_files_in_a_folder_cost_nothing_else(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_ENTRIES", 50)
+    sub = write_modules(tmp_path / "sub")
+    for i in range(200):
+        (sub / f"data{i:03d}.txt").write_text("")
+    with staged(sub) as s:
+        assert any("first 50 entries" in n for n in s.notes)
+
+
+# ---------------------------------------------------------------------------- zips, more
+
+
+def _patch_sizes(archive: Path, member: str, declared: int) -> None:
+    """Make the archive declare ``declared`` bytes (uncompressed) for ``member``."""
+    import struct
+
+    data = bytearray(archive.read_bytes())
+    name = member.encode()
+    cd = data.find(b"PK\x01\x02" + bytes(0))  # first central directory header
+    while cd != -1:
+        n = struct.unpack_from("<H", data, cd + 28)[0]
+        if data[cd + 46:cd + 46 + n] == name:
+            struct.pack_into("<I", data, cd + 24, declared)
+            local = struct.unpack_from("<I", data, cd + 42)[0]
+            struct.pack_into("<I", data, local + 22, declared)
+        cd = data.find(b"PK\x01\x02", cd + 4)
+    archive.write_bytes(bytes(data))
+
+
+def test_zip_sizes_count_as_produced_not_as_declared(tmp_path):
+    """A member that declares 4 GiB but is never read costs nothing; old code refused the whole
+    archive as a zip bomb on the declared sizes."""
+    z = make_zip(tmp_path / "hw.zip", {**modules_members(), "data.csv": "1,2\n"})
+    _patch_sizes(z, "data.csv", 0xFFFF0000)
+    assert zipfile.ZipFile(z).getinfo("data.csv").file_size == 0xFFFF0000
+    with staged(z) as s:
+        check_all_six(s)
+
+
+def test_a_member_that_lies_about_its_size_is_skipped(tmp_path):
+    z = make_zip(tmp_path / "hw.zip", modules_members())
+    _patch_sizes(z, "train.py", 10)  # the real text is longer: the CRC of 10 bytes is wrong
+    with staged(z) as s:
+        assert "train" not in s.modules and len(s.modules) == 5
+        assert any("train.py" in n for n in s.notes)
+
+
+def test_zip_bomb_is_refused_on_the_bytes_it_produces(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_TOTAL_BYTES", 3 * 2**20)
+    z = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(8):  # each under the notebook cap, together over the total
+            zf.writestr(f"nb{i}.ipynb", b" " * (2**20 - 10))
+    with pytest.raises(SubmissionError, match="zip bomb") as exc:
+        with staged(z):
+            pass
+    assert_one_line(exc)
+
+
+def test_members_compressed_otherwise_than_deflate_are_skipped(tmp_path):
+    z = tmp_path / "hw.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in modules_members().items():
+            zf.writestr(name, text, compress_type=zipfile.ZIP_BZIP2 if name == "train.py"
+                        else zipfile.ZIP_DEFLATED)
+    with staged(z) as s:
+        assert "train" not in s.modules and len(s.modules) == 5
+        assert any("train.py" in n and "method" in n for n in s.notes)
+
+
+def test_odd_member_names_are_refused_or_ignored_never_written_outside(tmp_path, private_tmp):
+    members = {**modules_members(), "a\x1b[2Jb.py": "x", "é/ü.py": "x", "x" * 300 + ".py": "x",
+               "train.py/inner.py": "x", "c:evil.py": "x"}
+    z = make_zip(tmp_path / "hw.zip", members)
+    with staged(z) as s:
+        check_all_six(s)
+        notes = "\n".join(s.notes)
+        assert "\x1b" not in notes and "unsafe" in notes
+
+
+def test_a_zip_with_a_huge_central_directory_is_refused_early(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission, "MAX_MEMBERS", 10)
+    z = make_zip(tmp_path / "many.zip", {f"f{i}.txt": "" for i in range(11)})
+    with pytest.raises(SubmissionError, match="entries") as exc:
+        with staged(z):
+            pass
+    assert_one_line(exc)
+
+
+# ---------------------------------------------------------------------------- reading safely
+
+
+def test_a_symlinked_folder_inside_the_submission_is_not_followed(tmp_path):
+    write_modules(tmp_path / "elsewhere")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "hw").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(SubmissionError, match="no exercise modules"):
+        with staged(tmp_path / "sub"):
+            pass
+    (tmp_path / "sub2").mkdir()
+    (tmp_path / "sub2" / "exercises").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(SubmissionError, match="no exercise modules"):
+        with staged(tmp_path / "sub2"):
+            pass
+
+
+def _open_dir(path: Path, notes: list):
+    from grader.submission._files import Dir
+
+    return Dir.open(str(path), "", 100, notes)
+
+
+def test_reads_refuse_links_and_special_files_even_when_swapped_after_listing(tmp_path,
+                                                                              monkeypatch):
+    """What the listing said does not matter: the open itself refuses links (O_NOFOLLOW) and
+    the fstat after it refuses FIFOs, without blocking (O_NONBLOCK)."""
+    from grader.submission._common import UnitSkipped
+    from grader.submission._files import Dir
+
+    (tmp_path / "secret.py").write_text("KEY = 1\n")
+    d = tmp_path / "sub"
+    d.mkdir()
+    (d / "ok.py").write_text("X = 1\n")
+    (d / "link.py").symlink_to(tmp_path / "secret.py")
+    os.mkfifo(d / "fifo.py")
+    (d / "dirlink").symlink_to(tmp_path)
+    folder = _open_dir(d, [])
+    monkeypatch.setattr(Dir, "kinds", lambda self: {n: "file" for n in os.listdir(d)})
+    assert folder.read("ok.py", 100) == b"X = 1\n"
+    for name, why in [("link.py", "symbolic link"), ("fifo.py", "not a regular file"),
+                      ("dirlink", "symbolic link"), ("../secret.py", "inside")]:
+        with pytest.raises(UnitSkipped, match=why):
+            folder.read(name, 100)
+    assert folder.subdir("dirlink") is None
+    with pytest.raises(UnitSkipped, match="limit"):
+        folder.read("ok.py", 3)
+
+
+def test_a_file_that_grows_while_read_is_read_only_up_to_its_cap(tmp_path):
+    from grader.submission._common import UnitSkipped
+    from grader.submission._files import read_fd
+
+    r, w = os.pipe()
+    os.close(w)
+    with pytest.raises(UnitSkipped, match="not a regular file"):
+        read_fd(r, "pipe", 10)
+    p = tmp_path / "f"
+    p.write_bytes(b"x" * 5)
+    fd = os.open(p, os.O_RDONLY)
+    with open(p, "ab") as f:  # appended after the open: fstat said 5, the read finds more
+        f.write(b"y" * 100)
+    with pytest.raises(UnitSkipped):
+        read_fd(fd, "f", 10)
+
+
+# ---------------------------------------------------------------------------- limits
+
+
+def _measure(root: Path, target: Path, setup: str = "") -> dict:
+    """Stage ``target`` in a fresh interpreter; its own and its children's peak RSS (MiB)."""
+    prog = "\n".join([
+        "import json, resource, sys, time",
+        f"sys.path.insert(0, {str(root)!r})",
+        "from grader import submission",
+        setup,
+        "t = time.perf_counter()",
+        "try:",
+        f"    with submission.staged({str(target)!r}) as s:",
+        "        out = {'modules': s.modules, 'notes': s.notes}",
+        "except submission.SubmissionError as exc:",
+        "    out = {'error': str(exc)}",
+        "out['seconds'] = time.perf_counter() - t",
+        "out['host_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024",
+        "out['child_mib'] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024",
+        "print(json.dumps(out))",
+    ])
+    done = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return __import__("json").loads(done.stdout)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_hosts_memory_stays_small_whatever_the_notebooks_hold(tmp_path):
+    """A zip of notebooks whose cells are huge lists: parsing each costs hundreds of MB (once
+    7.9 GB in the grader itself); now the child pays, within its limit, and the host stays
+    small. The caps are raised here so that the cells really are parsed."""
+    z = tmp_path / "hw.zip"
+    body = "[" + "a," * 200_000 + "]\n"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("0.ipynb", nbformat.writes(new_notebook(cells=[
+            new_code_cell("def relu(z):\n    return 0")])))
+        for i in range(1, 7):
+            zf.writestr(f"{i}.ipynb", nbformat.writes(new_notebook(cells=[new_code_cell(body)])))
+    got = _measure(ROOT, z, "submission.MAX_CELL_BYTES = submission.MAX_CODE_BYTES = 2**30")
+    assert got.get("modules") == ["activations"], got
+    assert got["host_mib"] < 100, got
+    assert got["child_mib"] < submission.STAGER_MEMORY / 2**20, got
+    assert got["seconds"] < 30, got
+
+
+def test_a_unit_that_stalls_the_child_is_skipped_and_the_rest_staged(tmp_path):
+    """A cell that takes longer than UNIT_TIMEOUT to parse: the host kills the child and runs it
+    again without that cell."""
+    nb = notebook(new_code_cell("def relu(z):\n    return 0"),
+                  new_code_cell("X = [" + "a," * 1_000_000 + "]"),
+                  new_code_cell("def tanh(z):\n    return 1"), path=tmp_path / "nb.ipynb")
+    got = _measure(ROOT, nb, "submission.MAX_CELL_BYTES = submission.MAX_CODE_BYTES = 2**30\n"
+                             "submission.UNIT_TIMEOUT = 0.05")
+    assert got.get("modules") == ["activations"], got
+    assert any("code cell 2" in n and "too long" in n for n in got["notes"]), got
+
+
+def test_a_unit_that_needs_too_much_memory_is_skipped_and_the_rest_staged(tmp_path):
+    nb = notebook(new_code_cell("def relu(z):\n    return 0"),
+                  new_code_cell("X = [" + "a," * 1_000_000 + "]"),
+                  new_code_cell("def tanh(z):\n    return 1"), path=tmp_path / "nb.ipynb")
+    got = _measure(ROOT, nb, "submission.MAX_CELL_BYTES = submission.MAX_CODE_BYTES = 2**30\n"
+                             "submission.STAGER_MEMORY = 160 * 2**20")
+    assert got.get("modules") == ["activations"], got
+    assert any("code cell 2" in n and "memory" in n for n in got["notes"]), got
+    assert got["child_mib"] < 170, got
