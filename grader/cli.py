@@ -7,11 +7,15 @@ Exit codes (the same for every command):
   2  usage error: bad option, missing path, unreadable archive, nothing to grade
   3  the grader itself failed (a bug: please report it); `--format gradescope` still
      writes a results.json that says so
+  130, 143  interrupted by SIGINT or SIGTERM (temporary folders are removed first)
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -22,9 +26,52 @@ Exit codes:
   1  done, with problems (check: a public check failed;
      stubs --check: stubs out of date)
   2  usage error (missing path, unreadable archive, nothing to grade)
-  3  the grader itself failed (a bug: please report it)"""
+  3  the grader itself failed (a bug: please report it)
+  130, 143  interrupted (SIGINT, SIGTERM)"""
 
 EXAMPLE = Path(__file__).parent / "examples" / "student_submission"
+
+
+class _Signalled(BaseException):
+    """SIGTERM or SIGINT arrived. A BaseException, so that no ``except Exception`` swallows it:
+    it unwinds the whole command, every ``finally`` runs (temporary folders are removed, child
+    processes stopped), and the command exits 128 + the signal's number with one line."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_unwind():
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    caught = (signal.SIGTERM, signal.SIGINT)
+
+    def handler(signum, frame):
+        for s in caught:  # once: a second signal must not cut the cleanup short
+            signal.signal(s, signal.SIG_IGN)
+        raise _Signalled(signum)
+
+    old = {s: signal.signal(s, handler) for s in caught}
+    try:
+        yield
+    except _Signalled as exc:
+        name = signal.Signals(exc.signum).name
+        click.echo(f"Error: interrupted by {name}; nothing was graded", err=True)
+        sys.exit(128 + exc.signum)
+    finally:
+        for s, previous in old.items():
+            signal.signal(s, previous)
+
+
+class _Main(click.Group):
+    """The command group, run so that SIGTERM and SIGINT unwind it (see ``_Signalled``)."""
+
+    def main(self, *args, **kwargs):
+        with _signals_unwind():
+            return super().main(*args, **kwargs)
 
 
 class UserError(click.ClickException):
@@ -46,7 +93,8 @@ def _submission_path(ctx, param, value: str) -> Path:
     return path
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_CODES)
 @click.version_option(package_name="backprop-course")
 def main() -> None:
     """backprop-course: teach backpropagation and grade it."""

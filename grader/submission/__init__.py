@@ -141,8 +141,9 @@ def _child_command() -> list[str]:
 
 
 def _attempt(path: str, base: Path, skip: dict[str, str], deadline: float) -> _Outcome:
-    request = {
-        "path": path, "base": str(base), "skip": skip, "caps": asdict(caps()),
+    request = {  # the child runs in the temp folder: it gets the path from here
+        "path": os.path.join(os.getcwd(), path), "display": path, "base": str(base),
+        "skip": skip, "caps": asdict(caps()),
         "limits": {"memory": STAGER_MEMORY, "cpu_seconds": int(STAGE_TIMEOUT) + 1,
                    "file_size": max(MAX_FILE_BYTES, 4 * MAX_CODE_BYTES) + (1 << 20)},
     }

@@ -81,7 +81,8 @@ def main() -> None:
     units = Units(request["skip"])
     notes: list[str] = []
     try:
-        modules, source = stage(request["path"], request["base"], caps, notes, units)
+        modules, source = stage(request["path"], request["base"], caps, notes, units,
+                                request["display"])
     except SubmissionError as exc:
         _emit({"error": str(exc)})
         return
@@ -98,20 +99,23 @@ def main() -> None:
 # Finding the submission
 
 
-def stage(path: str, base: str, caps: Caps, notes: list[str],
-          units: Units) -> tuple[list[str], str]:
-    """Stage the submission at ``path`` into ``base/stage``; (modules found, source)."""
+def stage(path: str, base: str, caps: Caps, notes: list[str], units: Units,
+          display: str) -> tuple[list[str], str]:
+    """Stage the submission at ``path`` into ``base/stage``; (modules found, source).
+
+    ``display``: the path as the user gave it, for messages."""
     from grader.submission import _files
 
+    where = shown(display, 300)
     try:
         st = os.stat(path)  # the user's own argument: a link to it is followed
     except FileNotFoundError:
         if os.path.lexists(path):
-            raise SubmissionError(f"{path} is a broken symbolic link") from None
-        raise SubmissionError(f"no such file or folder: {path}") from None
+            raise SubmissionError(f"{where} is a broken symbolic link") from None
+        raise SubmissionError(f"no such file or folder: {where}") from None
     except (OSError, ValueError) as exc:
-        raise SubmissionError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") \
-            from None
+        raise SubmissionError(
+            f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
     name = os.path.basename(os.path.normpath(path)) or path
     suffix = os.path.splitext(name)[1].lower()
     root = os.path.join(base, "stage")
@@ -122,8 +126,8 @@ def stage(path: str, base: str, caps: Caps, notes: list[str],
         try:
             top = _files.Dir.open(path, "", caps.entries, notes)
         except OSError as exc:
-            raise SubmissionError(f"cannot read {path}: {exc.strerror or exc}") from None
-        label = f"folder {shown(os.path.basename(os.path.realpath(path)) or path)}/"
+            raise SubmissionError(f"cannot read {where}: {exc.strerror or exc}") from None
+        label = f"folder {shown(os.path.basename(os.path.realpath(path)) or display)}/"
     elif stat.S_ISREG(st.st_mode):
         if suffix == ".py":
             raise SubmissionError(
@@ -132,10 +136,10 @@ def stage(path: str, base: str, caps: Caps, notes: list[str],
         try:
             fd = _files.open_file(path)
         except OSError as exc:
-            raise SubmissionError(f"cannot read {path}: {exc.strerror or exc}") from None
+            raise SubmissionError(f"cannot read {where}: {exc.strerror or exc}") from None
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the stat above
             os.close(fd)
-            raise SubmissionError(f"{path} is not a regular file")
+            raise SubmissionError(f"{where} is not a regular file")
         if suffix == ".ipynb":
             _new_package(pkg)
             budget = _files.Budget(caps.total_bytes)
@@ -149,7 +153,8 @@ def stage(path: str, base: str, caps: Caps, notes: list[str],
             return modules, source
         if suffix != ".zip" and not _looks_like_zip(fd):
             os.close(fd)
-            raise SubmissionError(f"{path} is neither a folder, a .zip nor a notebook (.ipynb)")
+            raise SubmissionError(
+                f"{where} is neither a folder, a .zip nor a notebook (.ipynb)")
         from grader.submission import _zip
 
         unpacked = os.path.join(base, "unpacked")
@@ -158,7 +163,7 @@ def stage(path: str, base: str, caps: Caps, notes: list[str],
         top = _files.Dir.open(unpacked, "", caps.entries, notes)
         label = f"zip {shown(name)}"
     else:
-        raise SubmissionError(f"{path} is neither a folder, a .zip nor a notebook (.ipynb)")
+        raise SubmissionError(f"{where} is neither a folder, a .zip nor a notebook (.ipynb)")
 
     folder, layout, kind = _locate(top, notes, label)
     _new_package(pkg)

@@ -1,8 +1,11 @@
 """Does the command line behave as documented: formats, exit codes, one-line errors?"""
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -171,3 +174,38 @@ def test_a_grader_bug_is_one_line_and_gradescope_still_gets_results(tmp_path, mo
     assert result.exit_code == 3
     assert result.stderr.strip().count("\n") == 0 and "simulated bug" in result.stderr
     assert json.loads(target.read_text())["score"] == 0.0
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_grading_removes_its_temporary_folders_and_says_so(tmp_path, sig, code):
+    """Killed politely (SIGTERM from a scheduler, Ctrl-C), the grader unwinds: its temporary
+    folders go, and it exits 128 + the signal with one line."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "grade", str(EXAMPLE)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp.glob("bpcourse-submission-*/stage/exercises/train.py")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the submission was never staged"
+            time.sleep(0.01)
+        time.sleep(0.2)  # into the grading itself
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, err
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "interrupted by " + sig.name in lines[0], err
+    assert list(tmp.glob("bpcourse-submission-*")) == []
+
+
+def test_signal_handlers_are_restored_after_a_command():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    run("grade", "--help")
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before

@@ -113,6 +113,16 @@ def test_folder_with_modules_side_by_side(tmp_path):
             == "network activations\n"
 
 
+def test_a_relative_path_is_taken_from_the_working_folder(tmp_path, monkeypatch):
+    write_modules(tmp_path / "sub")
+    monkeypatch.chdir(tmp_path)
+    with staged("sub") as s:
+        check_all_six(s)
+    with pytest.raises(SubmissionError, match="no such file or folder: nope"):
+        with staged("nope"):
+            pass
+
+
 def test_folder_with_exercises_inside(tmp_path):
     write_modules(tmp_path / "repo" / "exercises")
     (tmp_path / "repo" / "README.md").write_text("hi")
