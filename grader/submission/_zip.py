@@ -55,8 +55,11 @@ def _check_directory(f, name: str, caps: Caps) -> None:
     if not end:
         return
     entries, directory = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
-    if entries > caps.members or directory > caps.members * 1024:
+    if entries > caps.members:
         raise SubmissionError(f"{name} holds {entries} entries (limit {caps.members}): refused")
+    if directory > caps.members * 1024:  # a name of 1 kB for each entry allowed
+        raise SubmissionError(f"{name} has a list of members of {size(directory)} "
+                              f"(limit {size(caps.members * 1024)}): refused")
 
 
 def _unpack(zf: zipfile.ZipFile, name: str, dest: str, caps: Caps, notes: list[str],
