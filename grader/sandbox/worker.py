@@ -19,7 +19,7 @@ C-ordered bytes of every array among the values, each padded to 8 bytes. Values:
     dict with str keys                        -> {"d": {...}}
     numpy.ndarray (exact type)                -> {"a": [dtype, [shape...]]}  + body bytes
     numpy scalar                              -> {"s": dtype}                + body bytes
-    WorkerFunction (host -> worker only)      -> {"f": [kind, {"d": {...}}]}
+    callback (host Callback <-> worker proxy) -> {"c": token}
 
 Nothing is ever unpickled. A decoder accepts only allow-listed dtypes, checks every shape
 against the byte count, bounds nesting depth before parsing, and caps sizes.
@@ -34,7 +34,6 @@ import struct
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
 
 if __name__ == "__main__":
     # Bootstrap before anything else is imported: set the limits and the import path
@@ -93,64 +92,8 @@ _OPEN_CLOSE[[ord("["), ord("{")]] = 1
 _OPEN_CLOSE[[ord("]"), ord("}")]] = -1
 
 
-ARGUMENTS = ("args", "kwargs")  # the values that may hold WorkerFunction
-
-
 class WireError(ValueError):
     """A message that breaks the format or its limits (status "protocol")."""
-
-
-# Functions built inside the worker from parameters: (required keys, value, gradient).
-def _as_float(x):
-    return np.asarray(x, dtype=np.float64)
-
-
-FUNCTION_LIBRARY = {
-    # f(x) = sum(c * x)
-    "linear": (("c",), lambda d, x: float(np.sum(d["c"] * x)), lambda d, x: d["c"] * np.ones_like(x)),
-    # f(x) = sum(c1*x + c2*x**2 + c3*x**3)
-    "cubic": (
-        ("c1", "c2", "c3"),
-        lambda d, x: float(np.sum(d["c1"] * x + d["c2"] * x**2 + d["c3"] * x**3)),
-        lambda d, x: d["c1"] + 2 * d["c2"] * x + 3 * d["c3"] * x**2,
-    ),
-    # f(x) = sum(sin(a * x))
-    "sum_sin": (("a",), lambda d, x: float(np.sum(np.sin(d["a"] * x))),
-                lambda d, x: d["a"] * np.cos(d["a"] * x)),
-    # f(x) = sum(x * (M @ x.ravel()).reshape(x.shape)), M of shape (x.size, x.size)
-    "quadratic_form": (
-        ("M",),
-        lambda d, x: float(np.sum(x * (d["M"] @ x.ravel()).reshape(x.shape))),
-        lambda d, x: ((d["M"] + d["M"].T) @ x.ravel()).reshape(x.shape),
-    ),
-}
-
-
-@dataclass(frozen=True)
-class WorkerFunction:
-    """A callable argument, rebuilt inside the worker from FUNCTION_LIBRARY.
-
-    ``kind`` names the formula, ``data`` holds its parameters (str -> ndarray), for example
-    ``WorkerFunction("cubic", {"c1": a, "c2": b, "c3": c})``. Calling it evaluates the same
-    formula on either side, so the grader knows the true value and ``gradient``.
-    """
-
-    kind: str
-    data: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        if self.kind not in FUNCTION_LIBRARY:
-            raise ValueError(f"unknown WorkerFunction kind {self.kind!r}; "
-                             f"known: {', '.join(sorted(FUNCTION_LIBRARY))}")
-        missing = [k for k in FUNCTION_LIBRARY[self.kind][0] if k not in self.data]
-        if missing:
-            raise ValueError(f"WorkerFunction {self.kind!r} needs {', '.join(missing)}")
-
-    def __call__(self, x) -> float:
-        return FUNCTION_LIBRARY[self.kind][1](self.data, _as_float(x))
-
-    def gradient(self, x) -> np.ndarray:
-        return FUNCTION_LIBRARY[self.kind][2](self.data, _as_float(x))
 
 
 def _type_name(value) -> str:
@@ -161,9 +104,10 @@ def _type_name(value) -> str:
 
 
 class _Encoder:
-    def __init__(self, max_bytes: int, allow_functions: bool):
+    def __init__(self, max_bytes: int, token_of):
         self.max_bytes = max_bytes
-        self.allow_functions = allow_functions
+        self.token_of = token_of
+        self.key = ""
         self.buffers: list = []
         self.nbytes = 0
         self.items = 0
@@ -224,8 +168,10 @@ class _Encoder:
             return {"d": out}
         if t in _SCALAR_TYPES:
             return {"s": self.array(np.asarray(v).reshape(()))[0]}
-        if t is WorkerFunction and self.allow_functions:
-            return {"f": [v.kind, self.enc(dict(v.data), depth + 1)]}
+        if self.token_of is not None:
+            token = self.token_of(self.key, v)
+            if token is not None:
+                return {"c": token}
         if isinstance(v, np.ndarray):
             raise WireError(f"unsupported return type: {_type_name(v)} (a subclass of "
                             f"numpy.ndarray; return a plain numpy array)")
@@ -236,24 +182,21 @@ _JSON = json.JSONEncoder(separators=(",", ":"))
 _SCAN = json.JSONDecoder().scan_once
 
 
-def _allowed(allow_functions, name: str) -> bool:
-    return allow_functions if type(allow_functions) is bool else name in allow_functions
-
-
 def encode(control: dict, values: dict | None = None, *, max_bytes: int = 64 << 20,
-           allow_functions: bool | tuple = True) -> list:
+           token_of=None) -> list:
     """Encode one frame: a list of bytes-like chunks to write in order.
 
     ``control`` holds plain JSON fields written by trusted code (status, names, messages);
     ``values`` maps names to arbitrary values (return value, arguments), encoded with type
-    tags and raw array bytes. ``allow_functions`` (a bool, or the names of the values that
-    may hold them) admits WorkerFunction. Raises WireError, naming the offending type or limit.
+    tags and raw array bytes. ``token_of(key, value)``, called for a value of no other type,
+    may name it a callback (a token) instead of refusing it. Raises WireError, naming the
+    offending type or limit.
     """
-    e = _Encoder(max_bytes, False)
+    e = _Encoder(max_bytes, token_of)
     if values:
         tree = {}
         for k, x in values.items():
-            e.allow_functions = _allowed(allow_functions, k)
+            e.key = k
             tree[k] = e.enc(x, 1)
         control = dict(control, v=tree)
     header = _JSON.encode(control).encode()
@@ -262,13 +205,13 @@ def encode(control: dict, values: dict | None = None, *, max_bytes: int = 64 << 
     return [PREFIX.pack(MAGIC, len(header), e.nbytes), header, *e.buffers]
 
 
-def parse_prefix(prefix, *, max_body: int) -> tuple[int, int]:
+def parse_prefix(prefix, *, max_body: int, max_header: int = MAX_HEADER_BYTES) -> tuple[int, int]:
     """Validate a 16-byte frame prefix; return (header length, body length)."""
     magic, hlen, blen = PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise WireError("the worker sent bytes that are not a frame")
-    if hlen > MAX_HEADER_BYTES:
-        raise WireError(f"the worker announced a {hlen}-byte header (cap {MAX_HEADER_BYTES})")
+    if hlen > max_header:
+        raise WireError(f"the worker announced a {hlen}-byte header (cap {max_header})")
     if blen > max_body:
         raise WireError(f"the worker announced {blen} bytes of arrays, more than the "
                         f"{max_body}-byte cap")
@@ -285,10 +228,11 @@ def _check_raw_depth(header: bytes) -> None:
 
 
 class _Decoder:
-    def __init__(self, body, allow_functions: bool, copy: bool):
+    def __init__(self, body, callback, copy: bool):
         self.body = body
         self.offset = 0
-        self.allow_functions = allow_functions
+        self.callback = callback
+        self.key = ""
         self.copy = copy
         self.items = 0
 
@@ -330,14 +274,8 @@ class _Decoder:
                 return {k: self.dec(y, depth + 1) for k, y in x.items()}
             if tag == "s" and type(x) is str:
                 return self.take(x, [])[()]
-            if tag == "f" and self.allow_functions and type(x) is list and len(x) == 2:
-                data = self.dec(x[1], depth + 1)
-                if type(x[0]) is not str or type(data) is not dict:
-                    raise WireError("malformed function")
-                try:
-                    return WorkerFunction(x[0], data)
-                except ValueError as exc:
-                    raise WireError(str(exc)) from None
+            if tag == "c" and self.callback is not None and type(x) is str and len(x) <= 64:
+                return self.callback(self.key, x)
             raise WireError(f"unknown tag {str(tag)[:20]!r} in message")
         if v is None or t is bool or t is int or t is float:
             return v
@@ -350,11 +288,13 @@ class _Decoder:
         raise WireError("malformed message")
 
 
-def decode(header, body, *, allow_functions: bool | tuple = False, copy: bool = False):
+def decode(header, body, *, callback=None, copy: bool = False):
     """Decode a frame's header and body (bytes-like) into (control, values).
 
     Arrays are views into ``body`` (writable when it is a bytearray) unless ``copy``, then
-    each owns its data. Raises WireError for anything malformed or over a limit.
+    each owns its data. A callback tag is admitted only with ``callback(key, token)``, which
+    returns what stands for it (or raises WireError). Raises WireError for anything
+    malformed or over a limit.
     """
     header = bytes(header)
     _check_raw_depth(header)
@@ -369,12 +309,12 @@ def decode(header, body, *, allow_functions: bool | tuple = False, copy: bool = 
         raise WireError("malformed message")
     raw = control.pop("v", None)
     values = {}
-    d = _Decoder(body, False, copy)
+    d = _Decoder(body, callback, copy)
     if raw is not None:
         if type(raw) is not dict:
             raise WireError("malformed message")
         for k, x in raw.items():
-            d.allow_functions = _allowed(allow_functions, k)
+            d.key = k
             values[k] = d.dec(x, 1)
     if d.offset != len(body):
         raise WireError("array shapes do not match the bytes sent")
@@ -384,9 +324,17 @@ def decode(header, body, *, allow_functions: bool | tuple = False, copy: bool = 
 # ---------------------------------------------------------------------------------------------
 # The worker process
 # ---------------------------------------------------------------------------------------------
+#
+# The worker ("snapshot") imports student modules when the host asks (op "import"), then runs
+# every request of calls (op "call") in a fresh child forked from itself: the child closes
+# every file descriptor but its pipes, remaps shared memory private, runs the calls, writes
+# the answers (and callback requests) on the response pipe and exits. The snapshot waits for
+# it under the call's deadline, kills it when the deadline passes, kills any process it left,
+# and only then tells the host, on its own control pipe (which no child holds), how it ended.
 
 _MAX_ERROR_CHARS = 300
 _MAX_TRACEBACK_LINES = 15
+_WORKER = None  # the running _Worker (callbacks reach it through _invoke)
 
 
 def _write_all(fd: int, chunks) -> None:
@@ -469,24 +417,142 @@ class _CappedText(_CappedBinary):
         return len(s)
 
 
+def _invoke(token, args, kwargs):
+    return _WORKER.callback(token, args, kwargs)
+
+
+def _proxy(token: str, name: str):
+    """A plain function that asks the host to compute its value: it holds nothing but a name."""
+    def f(*args, **kwargs):
+        return _invoke(token, args, kwargs)
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+class _Libc:
+    """The few system calls the standard library does not offer (Linux; no-ops elsewhere)."""
+
+    def __init__(self):
+        try:
+            import ctypes
+
+            self.ctypes = ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.mmap.restype = ctypes.c_void_p
+            libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                                  ctypes.c_int, ctypes.c_long]
+            libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            self.libc = libc
+        except (ImportError, OSError, AttributeError):  # pragma: no cover - not Linux
+            self.libc = None
+
+    def prctl(self, option: int, arg: int) -> None:
+        if self.libc is not None:
+            self.libc.prctl(option, arg, 0, 0, 0)
+
+    def make_private(self, start: int, end: int, perms: str) -> bool:
+        """Replace a shared mapping by a private copy of its bytes at the same address."""
+        if self.libc is None:
+            return False
+        size = end - start
+        data = self.ctypes.string_at(start, size) if perms[0] == "r" else None
+        prot = (1 if perms[0] == "r" else 0) | (2 if perms[1] == "w" else 0) | \
+            (4 if perms[2] == "x" else 0)
+        # PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED
+        got = self.libc.mmap(start, size, 3, 0x02 | 0x20 | 0x10, -1, 0)
+        if got != start:
+            return False
+        if data is not None:
+            self.ctypes.memmove(start, data, size)
+        return self.libc.mprotect(start, size, prot) == 0
+
+    def ipc_count(self) -> int:
+        """How many System V segments, queues and semaphore sets exist (a few syscalls)."""
+        buf = self.ctypes.create_string_buffer(256)
+        count = 0
+        # SHM_INFO: shm_info.used_ids; MSG_INFO: msginfo.msgpool; SEM_INFO: seminfo.semusz
+        if self.libc.shmctl(0, 14, buf) >= 0:
+            count += int.from_bytes(buf.raw[0:4], sys.byteorder)
+        if self.libc.msgctl(0, 12, buf) >= 0:
+            count += int.from_bytes(buf.raw[0:4], sys.byteorder)
+        if self.libc.semctl(0, 0, 19, buf) >= 0:
+            count += int.from_bytes(buf.raw[28:32], sys.byteorder)
+        return count
+
+    def remove_ipc(self) -> None:
+        """Remove every System V shared memory segment, message queue and semaphore set."""
+        if self.libc is None or not self.ipc_count():
+            return
+        for kind, remove in (("shm", self.libc.shmctl), ("msg", self.libc.msgctl),
+                             ("sem", self.libc.semctl)):
+            try:
+                with open(f"/proc/sysvipc/{kind}") as f:
+                    rows = f.read().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows[:4096]:
+                parts = row.split()
+                if len(parts) > 1 and parts[1].isdigit():
+                    if kind == "sem":
+                        remove(int(parts[1]), 0, 0)  # IPC_RMID
+                    else:
+                        remove(int(parts[1]), 0, None)
+
+
 class _Worker:
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, libc: _Libc):
+        self.libc = libc
         self.req_fd = config["req_fd"]
         self.resp_fd = config["resp_fd"]
+        self.ctl_fd = config["ctl_fd"]
         self.root = config["root"]
         self.package_dir = os.path.join(self.root, "exercises") + os.sep
         self.max_result_bytes = config["max_result_bytes"]
         self.output_bytes = config["output_bytes"]
+        self.kill_all = config["kill_all"]  # bubblewrap: kill(-1) reaches only the sandbox
+        self.workdir = config.get("workdir")  # rlimits: a fresh folder per call in here
+        self.poison: dict = dict(config.get("poison") or {})
         self.output_left = [self.output_bytes]
-        self.poison: dict = {}
+        self.notes = False  # send import notes (only while the snapshot imports)
+        self.in_child = False
+        self.proxies: dict = {}  # id(proxy) -> (proxy, token)
+        self.calls = 0
+        self.shared: list = []  # shared mappings of the snapshot: remapped private per call
+        # The files every child must see as they were at boot, whatever an import did.
+        self.out_keep = os.dup(1)
+        self.null_keep = os.open(os.devnull, os.O_RDWR)
+        self.own = {fd: self.identity(fd) for fd in (self.req_fd, self.resp_fd, self.ctl_fd,
+                                                     self.out_keep, self.null_keep)}
+
+    @staticmethod
+    def identity(fd: int):
+        try:
+            st = os.fstat(fd)
+            return st.st_dev, st.st_ino
+        except OSError:
+            return None
 
     # -- messages -----------------------------------------------------------------------------
-    def send(self, control: dict) -> None:
-        _write_all(self.resp_fd, encode(control))
+    def ctl(self, control: dict) -> None:
+        _write_all(self.ctl_fd, encode(control))
 
-    def receive(self):
+    def make_proxy(self, key, token):
+        proxy = _proxy(token, "f")
+        self.proxies[id(proxy)] = (proxy, token)
+        return proxy
+
+    def token_of(self, key, value):
+        if key in ("args", "kwargs"):
+            entry = self.proxies.get(id(value))
+            if entry is not None and entry[0] is value:
+                return entry[1]
+        return None
+
+    def receive(self, callback=None):
         # Usually one read holds the whole request; a big one is read straight into place.
         data = os.read(self.req_fd, 1 << 16)
+        if not data:
+            raise EOFError
         if len(data) < PREFIX.size:
             data += _read_exact(self.req_fd, PREFIX.size - len(data))
         hlen, blen = parse_prefix(data[:PREFIX.size], max_body=1 << 40)
@@ -495,7 +561,27 @@ class _Worker:
             data += _read_exact(self.req_fd, missing)
         view = memoryview(data)
         return decode(view[PREFIX.size:PREFIX.size + hlen], view[PREFIX.size + hlen:],
-                      allow_functions=True, copy=True)
+                      callback=callback, copy=True)
+
+    def callback(self, token, args, kwargs):
+        """In a call's child: ask the host to run a callback and wait for its answer."""
+        if not self.in_child:
+            raise RuntimeError("this function works only during the call it was given to")
+        try:
+            frame = encode({"cb": token}, {"args": args, "kwargs": kwargs},
+                           max_bytes=self.max_result_bytes, token_of=self.token_of)
+        except WireError as exc:
+            raise TypeError(f"cannot pass this to the function: {exc}") from None
+        _write_all(self.resp_fd, frame)
+        try:
+            control, values = self.receive()
+        except (EOFError, OSError, WireError):
+            os._exit(70)
+        if control.get("op") != "cb":
+            os._exit(70)
+        if control.get("ok") is True:
+            return values.get("value")
+        raise RuntimeError(str(control.get("error", "the callback failed"))[:1000])
 
     # -- names shown to students ----------------------------------------------------------------
     def student_file(self, filename) -> str | None:
@@ -529,7 +615,7 @@ class _Worker:
             text = exc.msg
         elif frames:
             where = f" ({self.student_file(frames[-1].filename)}, line {frames[-1].lineno})"
-        text = " ".join(text.split())
+        text = " ".join(str(text).split())
         message = f"{name}: {text}" if text else name
         if len(message) > _MAX_ERROR_CHARS:
             message = message[: _MAX_ERROR_CHARS - 3] + "..."
@@ -541,7 +627,7 @@ class _Worker:
         lines = lines[-(_MAX_TRACEBACK_LINES - 1):] + [message]
         return message + where, "\n".join(lines)
 
-    # -- import tracing -------------------------------------------------------------------------
+    # -- imports (in the snapshot) ----------------------------------------------------------------
     def install_finder(self) -> None:
         import importlib.machinery as machinery
 
@@ -550,15 +636,19 @@ class _Worker:
         class TracingLoader(machinery.SourceFileLoader):
             def exec_module(self, module):
                 name = module.__name__
-                worker.send({"note": "start", "module": name})
+                if worker.notes:
+                    worker.ctl({"note": "start", "module": name})
                 try:
                     super().exec_module(module)
                 except BaseException as exc:
                     error, tb = worker.describe(exc)
-                    worker.send({"note": "fail", "module": name, "error": error,
-                                 "traceback": tb})
+                    if worker.notes:
+                        worker.poison[name] = error
+                        worker.ctl({"note": "fail", "module": name, "error": error,
+                                    "traceback": tb})
                     raise
-                worker.send({"note": "done", "module": name})
+                if worker.notes:
+                    worker.ctl({"note": "done", "module": name})
 
         class TracingFinder:
             @staticmethod
@@ -575,56 +665,310 @@ class _Worker:
 
         sys.meta_path.insert(0, TracingFinder)
 
-    # -- one call -------------------------------------------------------------------------------
-    def handle(self, request: dict, values: dict) -> tuple[dict, dict | None]:
-        """Run one call; return the reply's (control, values)."""
-        if "poison" in request:
-            self.poison = request["poison"]
+    def import_module(self, fullname: str) -> dict:
+        import importlib
+
+        file = self.module_file(fullname)
+        try:
+            importlib.import_module(fullname)
+        except ModuleNotFoundError as exc:
+            if exc.name in (fullname, "exercises"):
+                return {"import": "missing", "error": f"no module {file} in the submission"}
+            error, tb = self.describe(exc)
+            return {"import": "failed", "error": error, "traceback": tb}
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and friends too
+            error, tb = self.describe(exc)
+            return {"import": "failed", "error": error, "traceback": tb}
+        return {"import": "ok"}
+
+    def do_import(self, fullname: str) -> None:
         self.output_left[0] = self.output_bytes
-        fullname = request["module"]  # "exercises.<name>"
+        if fullname in sys.modules:
+            self.ctl({"import": "ok"})
+            return
+        self.notes = True
+        try:
+            reply = self.import_module(fullname)
+        finally:
+            self.notes = False
+        problem = self.after_import()
+        if problem:
+            self.poison[fullname] = problem
+            reply = {"import": "failed", "error": problem, "fatal": True}
+        self.ctl(reply)
+        if problem:
+            os._exit(0)  # the snapshot is not clean any more: the host starts a new one
+
+    def after_import(self) -> str:
+        """Make the snapshot fit to fork from; a reason when it no longer is."""
+        self.kill_strays()
+        deadline = time.monotonic() + 0.2
+        while len(os.listdir("/proc/self/task")) > 1:
+            if time.monotonic() > deadline:
+                return "started a thread at import (a module may not leave threads running)"
+            time.sleep(0.005)
+        for fd, ident in self.own.items():
+            if self.identity(fd) != ident:
+                return "replaced the grader's own file descriptors at import"
+        shared = []
+        try:
+            with open("/proc/self/maps") as f:
+                for line in f:
+                    fields = line.split(None, 5)
+                    if len(fields) >= 2 and fields[1][3:4] == "s":
+                        lo, hi = fields[0].split("-")
+                        shared.append((int(lo, 16), int(hi, 16), fields[1]))
+        except (OSError, ValueError):
+            pass
+        self.shared = shared
+        import gc
+
+        gc.collect()
+        gc.freeze()  # children do not touch (copy) the snapshot's objects when they collect
+        return ""
+
+    @staticmethod
+    def alive(pid: str) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+        except (OSError, IndexError):
+            return False
+
+    def kill_strays(self) -> None:
+        """Kill every process of the submission but this one."""
+        import signal
+
+        if self.kill_all:
+            # As uid nobody in our own pid namespace: kill(-1) reaches every process of the
+            # submission but this one; wait until they are gone (pid 1 reaps orphans).
+            me = os.getpid()
+            for attempt in range(500):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except OSError:
+                    pass
+                while True:
+                    try:
+                        pid, _ = os.waitpid(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if pid == 0:
+                        break
+                if not any(self.alive(p) for p in os.listdir("/proc")
+                           if p.isdigit() and int(p) not in (1, me)):
+                    break
+                time.sleep(0.002)
+            self.libc.remove_ipc()
+            return
+        # rlimits: we are a child subreaper, so every orphan of a call becomes our child.
+        me = os.getpid()
+        for _ in range(100):
+            try:
+                with open(f"/proc/{me}/task/{me}/children") as f:
+                    kids = [int(x) for x in f.read().split()]
+            except (OSError, ValueError):
+                kids = []
+            if not kids:
+                break
+            for pid in kids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            for pid in kids:
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+
+    # -- calls (each request in a fresh child) ----------------------------------------------------
+    def do_call(self, control: dict, values: dict) -> None:
+        import select
+        import signal
+
+        calls = control["calls"]
+        n = len(calls)
+        deadline = float(control["deadline"])
+        total = float(control["total"])
+        tick_r = tick_w = None
+        if n > 1:
+            tick_r, tick_w = os.pipe()
+        workdir = None
+        if self.workdir is not None:
+            self.calls += 1
+            workdir = os.path.join(self.workdir, f"c{self.calls}")
+            os.mkdir(workdir, 0o700)
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self.child(calls, values, control.get("helpers") or [], tick_w, workdir)
+            finally:
+                os._exit(71)
+        if tick_w is not None:
+            os.close(tick_w)
+        end_all = start + total
+        end_call = min(start + deadline, end_all)
+        ticks = 0
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # pragma: no cover - old kernels
+            pidfd = None
+        watch = [fd for fd in (pidfd, tick_r) if fd is not None]
+        outcome = None
+        while outcome is None:
+            left = end_call - time.monotonic()
+            if left <= 0:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                os.waitpid(pid, 0)
+                outcome = {"end": "timeout", "call": ticks}
+                break
+            ready = select.select(watch, [], [], min(left, 0.05) if pidfd is None else left)[0]
+            if tick_r is not None and tick_r in ready:
+                got = os.read(tick_r, 64)
+                if not got:
+                    watch.remove(tick_r)
+                for _ in got:
+                    if ticks < n - 1:  # a forged tick can move on, never beyond the batch
+                        ticks += 1
+                        end_call = min(time.monotonic() + deadline, end_all)
+            if pidfd is None or pidfd in ready:
+                done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+                if done:
+                    if os.WIFSIGNALED(status):
+                        outcome = {"end": "signal", "signal": os.WTERMSIG(status)}
+                    else:
+                        outcome = {"end": "exit", "code": os.WEXITSTATUS(status)}
+        for fd in (pidfd, tick_r):
+            if fd is not None:
+                os.close(fd)
+        self.kill_strays()
+        if workdir is not None:
+            sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
+        self.ctl(outcome)
+
+    def child(self, calls, values, helpers, tick_w, workdir) -> None:
+        # Files: only our pipes and the boot-time stdin/stdout/stderr survive.
+        os.dup2(self.null_keep, 0)
+        os.dup2(self.out_keep, 1)
+        os.dup2(self.out_keep, 2)
+        keep = sorted({0, 1, 2, self.req_fd, self.resp_fd} |
+                      ({tick_w} if tick_w is not None else set()))
+        for lo, hi in zip(keep, keep[1:] + [1 << 20]):
+            if hi > lo + 1:
+                os.closerange(lo + 1, hi)
+        for start, end, perms in self.shared:
+            if not self.libc.make_private(start, end, perms):
+                os._exit(72)
+        if not self.kill_all:
+            self.libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+        if workdir is not None:
+            os.chdir(workdir)
+            os.environ["TMPDIR"] = workdir
+            sys.modules["tempfile"].tempdir = workdir
+        self.in_child = True
+        self.output_left[0] = self.output_bytes
+        for name, token in helpers:
+            self.substitute(name, token)
+        for i, (module, function, return_args) in enumerate(calls):
+            if i:
+                os.write(tick_w, b"t")
+            control, reply = self.run(module, function, values[f"a{i}"], return_args)
+            _write_all(self.resp_fd, self.reply_frame(control, reply))
+            del control, reply
+        os._exit(0)
+
+    def substitute(self, name: str, token: str) -> None:
+        """Replace the student's own function ``name`` wherever a module refers to it."""
+        proxy = _proxy(token, name)
+        self.proxies[id(proxy)] = (proxy, token)
+        modules = []
+        for key, m in list(sys.modules.items()):
+            if (key == "exercises" or key.startswith("exercises.")) and m is not None:
+                d = getattr(m, "__dict__", None)
+                if type(d) is dict:
+                    modules.append((key, d))
+        originals = {}
+        for key, d in modules:
+            obj = d.get(name)
+            if obj is not None and callable(obj) and getattr(obj, "__module__", None) == key:
+                originals[id(obj)] = obj
+        if not originals:
+            return
+        for _, d in modules:
+            for k, v in list(d.items()):
+                t = type(v)
+                if id(v) in originals:
+                    d[k] = proxy
+                elif t is dict:
+                    for kk, vv in list(v.items()):
+                        if id(vv) in originals:
+                            v[kk] = proxy
+                elif t is list:
+                    for i, vv in enumerate(v):
+                        if id(vv) in originals:
+                            v[i] = proxy
+                elif t is tuple and any(id(vv) in originals for vv in v):
+                    d[k] = tuple(proxy if id(vv) in originals else vv for vv in v)
+
+    def run(self, fullname: str, fname: str, args, return_args: bool):
+        """Run one call; return the reply's (control, values)."""
         file = self.module_file(fullname)
         module = sys.modules.get(fullname)
         if module is None:
-            import importlib
-
-            try:
-                module = importlib.import_module(fullname)
-            except ModuleNotFoundError as exc:
-                if exc.name in (fullname, "exercises"):
-                    return {"status": "missing",
-                            "error": f"no module {file} in the submission"}, None
-                error, tb = self.describe(exc)
-                return {"status": "import", "error": error, "traceback": tb}, None
-            except BaseException as exc:  # noqa: BLE001 - SystemExit and friends too
-                error, tb = self.describe(exc)
-                return {"status": "import", "error": error, "traceback": tb}, None
-            self.send({"note": "call"})  # import done: the call's own deadline starts now
-        fname = request["function"]
+            reply = self.import_module(fullname)
+            if reply["import"] != "ok":
+                status = "missing" if reply["import"] == "missing" else "import"
+                return {"status": status, "error": reply["error"],
+                        "traceback": reply.get("traceback", "")}, None
+            module = sys.modules.get(fullname)
         try:
             func = getattr(module, fname, None)
         except BaseException:  # noqa: BLE001 - a module __getattr__ may raise
             func = None
         if not callable(func):
             return {"status": "missing", "error": f"no function {fname} in {file}"}, None
-        args, kwargs = values["args"], values["kwargs"]
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             # "default": once per code location, so a warning in a loop records one entry.
             warnings.simplefilter("default")
             try:
-                value = func(*args, **kwargs)
+                value = func(*args)
             except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt too
                 seconds = time.perf_counter() - start
                 error, tb = self.describe(exc)
                 return {"status": "exception", "error": error, "traceback": tb,
                         "seconds": seconds}, None
-        seconds = time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            lines = self.warning_lines(caught)
         # The decoder built fresh lists/dicts/arrays, so args now shows any mutation.
         reply = {"value": value}
-        if request.get("return_args"):
+        if return_args:
             reply["args"] = args
-            reply["kwargs"] = kwargs
-        return {"status": "ok", "seconds": seconds, "warnings": self.warning_lines(caught)}, reply
+        return {"status": "ok", "seconds": seconds, "warnings": lines}, reply
+
+    def reply_frame(self, control, reply) -> list:
+        try:
+            return encode(control, reply, max_bytes=self.max_result_bytes,
+                          token_of=self.token_of)
+        except WireError as exc:
+            what = str(exc)
+            if reply and "args" in reply:
+                try:
+                    encode({}, {"value": reply["value"]}, max_bytes=self.max_result_bytes)
+                    what = ("an argument was changed into something that cannot be "
+                            "sent back: " + what)
+                except WireError:
+                    pass
+            return encode({"status": "protocol", "error": what,
+                           "seconds": control.get("seconds", 0.0)})
+        except BaseException as exc:  # noqa: BLE001 - e.g. RecursionError, MemoryError
+            return encode({"status": "protocol",
+                           "error": f"the result could not be sent ({type(exc).__name__})"})
 
     @staticmethod
     def warning_lines(caught) -> list:
@@ -642,61 +986,49 @@ class _Worker:
         return lines
 
     def serve(self) -> None:
-        self.send({"note": "hello", "pid": os.getpid()})
+        self.ctl({"note": "hello", "pid": os.getpid()})
         while True:
             try:
-                request, values = self.receive()
-            except (EOFError, OSError):
+                control, values = self.receive(self.make_proxy)
+            except (EOFError, OSError, WireError):
                 os._exit(0)
-            control, reply = self.handle(request, values)
-            del request, values
-            try:
-                frame = encode(control, reply, max_bytes=self.max_result_bytes,
-                               allow_functions=ARGUMENTS)
-            except WireError as exc:
-                what = str(exc)
-                if reply and "args" in reply:
-                    try:
-                        encode({}, {"value": reply["value"]}, max_bytes=self.max_result_bytes)
-                        what = ("an argument was changed into something that cannot be "
-                                "sent back: " + what)
-                    except WireError:
-                        pass
-                frame = encode({"status": "protocol", "error": what,
-                                "seconds": control.get("seconds", 0.0)})
-            except BaseException as exc:  # noqa: BLE001 - e.g. RecursionError, MemoryError
-                frame = encode({"status": "protocol",
-                                "error": f"the result could not be sent "
-                                         f"({type(exc).__name__})"})
-            del control, reply
-            _write_all(self.resp_fd, frame)
-            del frame
-
-
-def _prctl(option: int, arg: int) -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(option, arg, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
+            op = control.get("op")
+            if op == "cb":
+                continue  # an answer to a callback whose call was over: nobody waits for it
+            if op == "import":
+                self.do_import(control["module"])
+            elif op == "call":
+                self.do_call(control, values)
+                self.proxies.clear()
+            else:
+                os._exit(0)
+            del control, values
 
 
 def main(config: dict) -> None:
+    import gc
     import signal
 
+    global _WORKER
     # A file bigger than RLIMIT_FSIZE fails with an error instead of killing the process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    if config.get("subreaper"):
-        # Without a pid namespace: keep orphaned grandchildren as our descendants, so the
-        # host can find and kill them, and die with the host.
-        _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
-        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    worker = _Worker(config)
+    libc = _Libc()
+    if not config["kill_all"]:
+        # Without a pid namespace: keep orphaned grandchildren as our descendants, so we
+        # can find and kill them, and die with the host.
+        libc.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    libc.prctl(4, 0)  # PR_SET_DUMPABLE 0: a call's process cannot ptrace or read this one
+    worker = _WORKER = _Worker(config, libc)
+    if worker.workdir is not None:
+        import shutil  # noqa: F401 - for the folders of each call
+        import tempfile  # noqa: F401 - a call's temporary files go to its own folder
     sys.stdout = sys.__stdout__ = _CappedText(1, worker.output_left)
     sys.stderr = sys.__stderr__ = _CappedText(2, worker.output_left)
     worker.install_finder()
     os.chdir(config["cwd"])
+    gc.collect()
+    gc.freeze()
     worker.serve()
 
 

@@ -13,16 +13,16 @@ from dataclasses import replace
 import pytest
 
 from grader.sandbox import Limits, Sandbox, sandbox_available
-from grader.sandbox.host import _probe
+from grader.sandbox.plan import probe
 
-# Short limits keep the whole suite fast.
-FAST = Limits(call_timeout=1.0, import_timeout=2.0, budget=30.0)
+# Short limits keep the whole suite fast; budgets are generous unless a test is about them.
+FAST = Limits(call_timeout=1.0, import_timeout=2.0, exercise_budget=30.0, budget=60.0)
 
 
 def require_bubblewrap() -> None:
     if sandbox_available():
         return
-    message = f"bubblewrap sandbox unavailable: {_probe()}"
+    message = f"bubblewrap sandbox unavailable: {probe()}"
     if os.environ.get("BPCOURSE_REQUIRE_SANDBOX") == "1":
         pytest.fail(message + " (BPCOURSE_REQUIRE_SANDBOX=1)")
     pytest.skip(message)

@@ -1,0 +1,323 @@
+"""How each isolation mode starts the worker and kills every process of it: one class each.
+
+- ``BubblewrapLauncher``: uid nobody in fresh pid/net/ipc/uts namespaces that see only the
+  interpreter, numpy and the submission (read-only); /tmp and /dev/shm are read-only.
+- ``RlimitsLauncher``: the same worker as the grader's own user under rlimits, in a private
+  scratch folder; contains mistakes, not a determined attacker.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from grader.limits import Limits
+from grader.sandbox import plan as _plan
+
+KILL_WAIT = 5.0
+
+
+class SandboxUnavailable(RuntimeError):
+    """isolation="bubblewrap" was asked for but cannot work here."""
+
+
+def rlimits(limits: Limits) -> dict:
+    return {"RLIMIT_AS": [limits.memory_bytes] * 2,
+            "RLIMIT_CPU": [limits.cpu_seconds, limits.cpu_seconds + 1],
+            "RLIMIT_FSIZE": [limits.file_bytes] * 2,
+            "RLIMIT_CORE": [0, 0],
+            "RLIMIT_MSGQUEUE": [0, 0]}  # no POSIX message queue can outlive a call
+
+
+def pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def wait_fd(fd: int, timeout: float) -> bool:
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _data_fd(data: bytes) -> int:
+    """A file descriptor to read ``data`` from (for bwrap's --args and --ro-bind-data)."""
+    try:
+        fd = os.memfd_create("bpcourse-sandbox")
+    except (AttributeError, OSError):  # pragma: no cover - old kernels
+        if len(data) > 60000:
+            raise RuntimeError("no memfd_create, and too much data for a pipe") from None
+        r, w = os.pipe()
+        os.write(w, data)
+        os.close(w)
+        return r
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _proc_table() -> dict[int, int]:
+    """pid -> ppid of every process visible in /proc."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    stat = f.read()
+                table[int(name)] = int(stat.rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    return table
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return [p for p, pp in _proc_table().items() if pp == pid]
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _proc_table().items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _pids_with_env(marker: bytes) -> set[int]:
+    found = set()
+    uid = os.geteuid()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid != uid:
+                    continue
+                with open(f"/proc/{name}/environ", "rb") as f:
+                    if marker in f.read():
+                        found.add(int(name))
+            except OSError:
+                pass
+    return found
+
+
+def _killpg(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Launcher:
+    """Starts a worker process in one isolation mode and kills it completely."""
+
+    mode = ""
+    isolation = ""  # shown in reports
+
+    def __init__(self, submission: Path, limits: Limits):
+        self.submission = Path(submission)
+        self.limits = limits
+
+    def command(self, config: dict) -> tuple[list, dict, str, tuple]:
+        """(argv, env, cwd, extra fds to pass) for a worker with this ``config``."""
+        raise NotImplementedError
+
+    def on_hello(self, proc: subprocess.Popen) -> None:
+        """The worker answered: note what is needed to kill it later."""
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        """Kill every process of this worker and wait until none is left."""
+        raise NotImplementedError
+
+    def exit_code(self, rc: int) -> int:
+        return rc
+
+    def close(self) -> None:
+        """Release what the launcher made (nothing of a worker is left by then)."""
+
+
+class BubblewrapLauncher(Launcher):
+    mode = "bubblewrap"
+    isolation = "bubblewrap (uid nobody, no network, read-only binds)"
+
+    def __init__(self, submission: Path, limits: Limits):
+        super().__init__(submission, limits)
+        plan = _plan.bubblewrap_plan()
+        if isinstance(plan, str) or _plan.probe():
+            raise SandboxUnavailable(_plan.probe())
+        self.plan = plan
+        self.inner: int | None = None  # pidfd of the sandbox's pid 1
+
+    def command(self, config):
+        plan, limits = self.plan, self.limits
+        limit_map = dict(rlimits(limits), RLIMIT_NPROC=[limits.processes] * 2)
+        config = dict(config, root="/submission", pylib="/sandbox/pylib", cwd="/tmp",
+                      kill_all=True, rlimits=limit_map)
+        args = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+                "--proc", "/proc", "--dev", "/dev",
+                # Owned by root and not writable by nobody: no file outlives a call.
+                "--perms", "0755", "--size", "65536", "--tmpfs", "/tmp",
+                "--perms", "0755", "--size", "65536", "--tmpfs", "/dev/shm",
+                *plan.mount_args]
+        exercises = self.submission / "exercises"
+        args += ["--perms", "0755", "--dir", "/submission"]
+        if exercises.is_dir():
+            args += ["--ro-bind", str(exercises.resolve()), "/submission/exercises"]
+        for key, value in _plan.worker_env().items():
+            args += ["--setenv", key, value]
+        # worker.py is copied in (--ro-bind-data) and bwrap's options are read from a file
+        # descriptor (--args): inside, /proc/self/mountinfo and every /proc/<pid>/cmdline are
+        # readable, and a bind or an argument would show where the grader lives.
+        code_fd = _data_fd(_plan.worker_source())
+        args += ["--perms", "0444", "--ro-bind-data", str(code_fd), "/sandbox/worker.py",
+                 "--chdir", "/tmp"]
+        args_fd = _data_fd(b"".join(a.encode() + b"\0" for a in args))
+        argv = [plan.bwrap, "--args", str(args_fd), "--",
+                plan.setpriv, f"--reuid={_plan.NOBODY}", f"--regid={_plan.NOBODY}",
+                "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
+                "--", plan.interpreter, "-I", "-S", "-B", "-X", "utf8", "/sandbox/worker.py",
+                json.dumps(config)]
+        return argv, {}, "/", (code_fd, args_fd)
+
+    def on_hello(self, proc):
+        # pid 1 of the sandbox's pid namespace: killing it kills every process inside.
+        kids = _children(proc.pid)
+        if self.inner is not None:
+            os.close(self.inner)
+        self.inner = pidfd(kids[0]) if len(kids) == 1 else None
+
+    def exit_code(self, rc):
+        return -(rc - 128) if rc > 128 else rc  # bwrap reports a signal as 128 + number
+
+    def kill(self, proc):
+        inner, self.inner = self.inner, None
+        if inner is not None:
+            # Killing pid 1 of the sandbox's namespace kills everything inside; bwrap's outer
+            # process then reaps it and exits.
+            try:
+                signal.pidfd_send_signal(inner, signal.SIGKILL)
+            except (OSError, AttributeError):
+                pass
+            try:
+                proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
+        _killpg(proc.pid)
+        try:
+            proc.wait(timeout=KILL_WAIT)
+        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable
+            pass
+        if inner is not None:
+            wait_fd(inner, KILL_WAIT)
+            os.close(inner)
+
+
+class RlimitsLauncher(Launcher):
+    mode = "rlimits"
+    isolation = "rlimits only (contains mistakes, not a determined attacker)"
+
+    def __init__(self, submission: Path, limits: Limits):
+        super().__init__(submission, limits)
+        self.scratch: str | None = None
+        self.token = ""
+
+    def command(self, config):
+        if self.scratch is None:
+            self.scratch = tempfile.mkdtemp(prefix="bpcourse-sandbox-")
+            os.mkdir(os.path.join(self.scratch, "pylib"))
+            for d in _plan.numpy_dirs():
+                os.symlink(d, os.path.join(self.scratch, "pylib", os.path.basename(d)))
+        work = os.path.join(self.scratch, "work")
+        shutil.rmtree(work, ignore_errors=True)
+        os.mkdir(work, 0o700)
+        self.token = os.urandom(8).hex()
+        config = dict(config, root=str(self.submission.resolve()),
+                      pylib=os.path.join(self.scratch, "pylib"), cwd=work, workdir=work,
+                      kill_all=False, rlimits=rlimits(self.limits))
+        python, _ = _plan.interpreter()
+        argv = [python, "-I", "-S", "-B", "-X", "utf8", str(_plan.WORKER_FILE),
+                json.dumps(config)]
+        return argv, dict(_plan.worker_env(), BPCOURSE_SANDBOX=self.token), work, ()
+
+    def kill(self, proc):
+        # The worker is a child subreaper, so orphans stay in its tree while it lives: freeze
+        # the tree (stopped processes cannot fork), then kill all of it. Each process is held
+        # by a pidfd, so a recycled pid can never be hit, and we wait until each one is dead.
+        held: dict[int, int] = {}
+
+        def hold(p: int, sig: int) -> None:
+            fd = held.get(p)
+            if fd is None:
+                fd = pidfd(p)
+                if fd is None:
+                    return
+                held[p] = fd
+            try:
+                signal.pidfd_send_signal(fd, sig)
+            except OSError:
+                pass
+
+        try:
+            if proc.poll() is None:
+                hold(proc.pid, signal.SIGSTOP)
+                for _ in range(50):
+                    new = _descendants(proc.pid) - set(held)
+                    if not new:
+                        break
+                    for p in new:
+                        hold(p, signal.SIGSTOP)
+            _killpg(proc.pid)
+            for p in list(held):
+                hold(p, signal.SIGKILL)
+            # Strays that left the tree (their subreaper died first) still carry our token.
+            marker = f"BPCOURSE_SANDBOX={self.token}".encode()
+            for _ in range(10):
+                strays = _pids_with_env(marker) - set(held)
+                if not strays:
+                    break
+                for p in strays:
+                    hold(p, signal.SIGKILL)
+            deadline = time.monotonic() + KILL_WAIT
+            for fd in held.values():
+                wait_fd(fd, max(0.0, deadline - time.monotonic()))
+        finally:
+            for fd in held.values():
+                os.close(fd)
+        try:
+            proc.wait(timeout=KILL_WAIT)
+        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable
+            pass
+
+    def close(self):
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
+
+def launcher(isolation: str, submission: Path, limits: Limits) -> Launcher:
+    """The launcher for ``isolation`` ("auto" picks bubblewrap when it works here)."""
+    if isolation not in ("auto", "bubblewrap", "rlimits"):
+        raise ValueError(f"isolation must be auto, bubblewrap or rlimits, not {isolation!r}")
+    if isolation == "auto":
+        isolation = "bubblewrap" if _plan.sandbox_available() else "rlimits"
+    if isolation == "bubblewrap":
+        return BubblewrapLauncher(submission, limits)
+    return RlimitsLauncher(submission, limits)
