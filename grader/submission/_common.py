@@ -1,10 +1,10 @@
 """What the host side and the stager child share: the error type, the caps, small text helpers.
 
-Pure standard library and cheap to import: the host imports this module, never the parsers.
+Cheap to import (the stager child starts for every submission): no dataclasses, no pathlib.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 from grader.contract import FUNCTIONS_BY_MODULE as CONTRACT_FUNCTIONS  # noqa: F401 (re-export)
 from grader.contract import MODULES as EXERCISE_MODULES  # noqa: F401 (re-export)
@@ -17,24 +17,22 @@ class SubmissionError(Exception):
         super().__init__(" ".join(str(message).split()))
 
 
-@dataclass(frozen=True)
-class Caps:
-    """Limits on what one submission may hold (the defaults are ``grader.submission.MAX_*``).
+Caps = namedtuple("Caps", [
+    "members",  # entries in a zip (files and folders, read or not)
+    "total_bytes",  # bytes actually read or decompressed, all files together; archive size
+    "file_bytes",  # one notebook (or any other file read)
+    "module_bytes",  # one .py module
+    "helpers",  # extra .py modules copied next to the exercise modules
+    "notebooks",  # notebooks read
+    "code_cells",  # code cells read, all notebooks together
+    "cell_bytes",  # one code cell
+    "code_bytes",  # code parsed, modules and cells together
+    "entries",  # entries listed in one folder
+])
+Caps.__doc__ = """Limits on what one submission may hold (defaults: ``grader.submission.MAX_*``).
 
-    A course submission is a few dozen kB of code; notebooks with plots reach a few MB. Beyond
-    these caps archives are refused and files, cells or notebooks skipped with a note.
-    """
-
-    members: int  # entries in a zip (files and folders, read or not)
-    total_bytes: int  # bytes actually read or decompressed, all files together; also archive size
-    file_bytes: int  # one notebook (or any other file read)
-    module_bytes: int  # one .py module
-    helpers: int  # extra .py modules copied next to the exercise modules
-    notebooks: int  # notebooks read
-    code_cells: int  # code cells read, all notebooks together
-    cell_bytes: int  # one code cell
-    code_bytes: int  # code parsed, modules and cells together
-    entries: int  # entries listed in one folder
+A course submission is a few dozen kB of code; notebooks with plots reach a few MB. Beyond these
+caps archives are refused and files, cells or notebooks skipped with a note."""
 
 
 class UnitSkipped(Exception):

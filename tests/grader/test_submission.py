@@ -945,7 +945,7 @@ def test_the_hosts_memory_stays_small_whatever_the_notebooks_hold(tmp_path):
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("0.ipynb", nbformat.writes(new_notebook(cells=[
             new_code_cell("def relu(z):\n    return 0")])))
-        for i in range(1, 7):
+        for i in range(1, 4):
             zf.writestr(f"{i}.ipynb", nbformat.writes(new_notebook(cells=[new_code_cell(body)])))
     got = _measure(ROOT, z, "submission.MAX_CELL_BYTES = submission.MAX_CODE_BYTES = 2**30")
     assert got.get("modules") == ["activations"], got

@@ -1,0 +1,175 @@
+"""The host side of staging: run the stager child, skip the units that kill or stall it, and
+check what it says. The caps and limits are read from ``grader.submission`` at each call."""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grader.submission as config
+from grader.submission import Staged
+from grader.submission._common import EXERCISE_MODULES, SubmissionError, shown
+
+_MAX_REPLY = 1 << 20  # bytes of child output the host accepts
+
+
+@dataclass
+class _Outcome:
+    kind: str  # "result" | "error" | "crash" | "limit" | "died" | "timeout"
+    value: object = None
+    unit: str | None = None  # the unit in progress when the child died or stalled
+
+
+def stage(path: str, base: Path) -> Staged:
+    """Stage ``path`` into ``base/stage`` (see the package docstring)."""
+    deadline = time.monotonic() + config.STAGE_TIMEOUT
+    skip: dict[str, str] = {}
+    name = shown(os.path.basename(os.path.normpath(path)) or path)
+    for _ in range(config.MAX_ATTEMPTS):
+        _clear(base)
+        out = _attempt(path, base, skip, deadline)
+        if out.kind == "result":
+            return _staged_from(out.value, base)
+        if out.kind == "error":
+            raise SubmissionError(shown(str(out.value), 500))
+        if out.kind == "crash":  # a bug of ours, not of the submission
+            raise RuntimeError(f"the submission loader failed: {shown(str(out.value), 300)}")
+        why = {"timeout": "it took too long",
+               "limit": "it needed too much memory or time"}.get(
+                   out.kind, f"it made the loader fail ({out.value})")
+        if out.unit is None or out.unit in skip or time.monotonic() >= deadline:
+            raise SubmissionError(
+                f"cannot load {name}: {why} (the loader's limits are "
+                f"{config.STAGER_MEMORY >> 20} MiB and {config.STAGE_TIMEOUT:g} s)")
+        skip[out.unit] = (f"{why} to process (loader limits: {config.STAGER_MEMORY >> 20} MiB, "
+                          f"{config.UNIT_TIMEOUT:g} s)")
+    raise SubmissionError(f"cannot load {name}: too many of its files exceed the loader's limits")
+
+
+def _clear(base: Path) -> None:
+    for child in ("stage", "unpacked"):
+        shutil.rmtree(base / child, ignore_errors=True)
+
+
+def _child_command() -> list[str]:
+    """``python -I -S``: no environment variables, no site hooks (``.pth`` files run code and
+    cost tens of ms); the child gets this process's import path instead. It imports the
+    ``_child`` module without this package's ``__init__`` (the host's imports, ~30 ms)."""
+    package = Path(__file__).resolve().parent
+    top = str(package.parents[1])  # the folder that holds the grader package
+    here = os.path.realpath(os.getcwd())  # never the working folder: it may be the submission
+    path = [top] + [p for p in sys.path
+                    if p and os.path.isabs(p) and p != top and os.path.realpath(p) != here]
+    boot = (f"import sys, types; sys.path[:] = {path!r}; import grader; "
+            "pkg = types.ModuleType('grader.submission'); "
+            f"pkg.__path__ = [{str(package)!r}]; sys.modules['grader.submission'] = pkg; "
+            "from grader.submission._child import main; main()")
+    return [sys.executable, "-I", "-S", "-c", boot]
+
+
+def _attempt(path: str, base: Path, skip: dict[str, str], deadline: float) -> _Outcome:
+    request = {  # the child runs in the temp folder: it gets the path from here
+        "path": os.path.join(os.getcwd(), path), "display": path, "base": str(base),
+        "skip": skip, "caps": config.caps()._asdict(),
+        "limits": {"memory": config.STAGER_MEMORY,
+                   "cpu_seconds": int(config.STAGE_TIMEOUT) + 1,
+                   "file_size": max(config.MAX_FILE_BYTES, 4 * config.MAX_CODE_BYTES) + 2**20},
+    }
+    proc = subprocess.Popen(_child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, cwd=base, close_fds=True,
+                            start_new_session=True)  # terminal signals reach only the host
+    try:
+        proc.stdin.write(json.dumps(request).encode())
+        proc.stdin.close()
+        return _follow(proc, deadline)
+    except BrokenPipeError:
+        return _Outcome("died", _exit_reason(proc.wait()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+def _follow(proc: subprocess.Popen, deadline: float) -> _Outcome:
+    """Read the child's report lines until it answers, dies, or overstays a deadline."""
+    fd = proc.stdout.fileno()
+    buffer = b""
+    received = 0
+    unit: str | None = None
+    unit_deadline = deadline
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            wait = min(deadline, unit_deadline) - time.monotonic()
+            if wait <= 0:
+                proc.kill()
+                return _Outcome("timeout", unit=unit)
+            if not sel.select(wait):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                code = proc.wait()
+                return _Outcome("died", _exit_reason(code), unit=unit)
+            received += len(chunk)
+            if received > _MAX_REPLY:
+                proc.kill()
+                return _Outcome("crash", "the loader child said too much")
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    return _Outcome("crash", "the loader child's report is not JSON")
+                if not isinstance(msg, dict) or len(msg) != 1:
+                    return _Outcome("crash", "the loader child's report is malformed")
+                (kind, value), = msg.items()
+                if kind == "unit":
+                    unit = value if isinstance(value, str) else None
+                    unit_deadline = time.monotonic() + config.UNIT_TIMEOUT if unit else deadline
+                elif kind in ("result", "error", "crash", "limit"):
+                    return _Outcome(kind, value, unit=unit)
+                else:
+                    return _Outcome("crash", "the loader child's report is malformed")
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def _staged_from(result: object, base: Path) -> Staged:
+    """The child's summary, checked: it is data about hostile input, so bounded and typed."""
+    if not isinstance(result, dict):
+        raise RuntimeError("the submission loader failed: a malformed summary")
+    modules = result.get("modules")
+    notes = result.get("notes")
+    source = result.get("source")
+    if not (isinstance(modules, list) and isinstance(notes, list) and isinstance(source, str)):
+        raise RuntimeError("the submission loader failed: a malformed summary")
+    root = base / "stage"
+    try:
+        if not stat.S_ISDIR(os.lstat(root / "exercises").st_mode):
+            raise OSError
+    except OSError:
+        raise RuntimeError("the submission loader failed: nothing staged") from None
+    for child in os.listdir(base):  # only the package folder stays (the unpacked zip goes)
+        if child != "stage":
+            shutil.rmtree(base / child, ignore_errors=True)
+    os.chmod(base, 0o755)  # the sandbox runs as an unprivileged user
+    return Staged(root=root, modules=[m for m in EXERCISE_MODULES if m in modules],
+                  source=shown(source, 300),
+                  notes=[shown(str(n), 1000) for n in notes[:200]])
