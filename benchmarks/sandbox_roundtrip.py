@@ -4,20 +4,25 @@
 
 Start time: Sandbox.start() until the worker has imported numpy and answered (median).
 Round trip: one call with a (64, 10) float64 array that the student function returns
-unchanged, measured by the grader (median); also a call with a float.
+unchanged, measured by the grader (median); each call runs in a fresh process forked from the
+worker, so this is fork + call + reap. Also: a call with a float, the calls of a call_many of
+10 (one process), and one callback (a Callback argument the student calls 100 times).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from grader.sandbox import Limits, Sandbox, sandbox_available
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout too
+
+from grader.sandbox import Callback, Limits, Sandbox, sandbox_available
 from grader.sandbox.worker import decode, encode
 
 
@@ -48,11 +53,24 @@ def bench(root: Path, isolation: str, starts: int, calls: int) -> None:
             sandbox.call("echo", "echo", 1.0)
             float_rt.append(time.perf_counter() - t)
         assert r.ok and np.array_equal(r.value, x)
+        batch, callback = [], []
+        f = Callback(lambda v: float(v))
+        for _ in range(max(10, calls // 10)):
+            t = time.perf_counter()
+            rs = sandbox.call_many([("echo", "echo", (x,), False)] * 10)
+            batch.append((time.perf_counter() - t) / 10)
+            t = time.perf_counter()
+            rc = sandbox.call("echo", "many", f, 100)
+            callback.append(time.perf_counter() - t)
+        assert all(r.ok for r in rs) and rc.ok and rc.value == 4950.0, rc.error
         print(f"{isolation:>10}: {sandbox.isolation}")
     print(f"{'':>10}  start() returns in {median_us(start_times) / 1e3:.1f} ms; worker ready "
           f"after {median_us(ready) / 1e3:.0f} ms (median of {starts})")
-    print(f"{'':>10}  round trip, (64,10) array: {median_us(array_rt):.0f} µs; float: "
-          f"{median_us(float_rt):.0f} µs (median of {calls})")
+    print(f"{'':>10}  round trip (fork + call + reap), (64,10) array: "
+          f"{median_us(array_rt):.0f} µs; float: {median_us(float_rt):.0f} µs "
+          f"(median of {calls})")
+    print(f"{'':>10}  per call in a call_many of 10: {median_us(batch):.0f} µs; "
+          f"a call making 100 callbacks: {median_us(callback) / 1e3:.1f} ms")
 
 
 def bench_wire(calls: int) -> None:
@@ -76,7 +94,9 @@ def main() -> None:
         root = Path(tmp)
         (root / "exercises").mkdir()
         (root / "exercises" / "__init__.py").write_text("")
-        (root / "exercises" / "echo.py").write_text("def echo(x):\n    return x\n")
+        (root / "exercises" / "echo.py").write_text(
+            "def echo(x):\n    return x\n\n"
+            "def many(f, n):\n    return sum(f(i) for i in range(n))\n")
         bench_wire(args.calls)
         isolations = ["bubblewrap", "rlimits"] if sandbox_available() else ["rlimits"]
         if not sandbox_available():
