@@ -81,7 +81,8 @@ def _attempt(path: str, base: Path, skip: dict[str, str], deadline: float) -> _O
         "skip": skip, "caps": config.caps()._asdict(),
         "limits": {"memory": config.STAGER_MEMORY,
                    "cpu_seconds": int(config.STAGE_TIMEOUT) + 1,
-                   "file_size": max(config.MAX_FILE_BYTES, 4 * config.MAX_CODE_BYTES) + 2**20},
+                   # _notebooks.py: the code, repr'd (up to 10 bytes a byte), and per statement
+                   "file_size": max(config.MAX_FILE_BYTES, 32 * config.MAX_CODE_BYTES) + 2**20},
     }
     proc = subprocess.Popen(_child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, cwd=base, close_fds=True,

@@ -41,7 +41,8 @@ class _Stmt:
     """What the later passes need of one top-level statement (its tree is not kept)."""
 
     line: int  # first line in its cell (1-based), decorators included
-    source: str
+    start: int  # its text is the cell's source[start:end] (character offsets)
+    end: int
     keep: bool  # a kind of statement that may define something (see _KEEP)
     defines: str | None  # the name a def/class binds
     bound: set[str]
@@ -254,21 +255,32 @@ def _read_cell(label: str, number: int, src: str) -> tuple[_Cell, bool]:
             where = f", line {exc.lineno}" if getattr(exc, "lineno", None) else ""
             msg = shown(str(getattr(exc, "msg", None) or exc), 100)
             raise UnitSkipped(f"{type(exc).__name__}{where}: {msg}") from None
-    lines = src.split("\n")
-    encoded: dict[int, bytes] = {}
-
-    def line_bytes(i: int) -> bytes:  # 1-based; each line encoded once
-        if i not in encoded:
-            encoded[i] = lines[i - 1].encode("utf-8")
-        return encoded[i]
-
     cell = _Cell(label, number, src)
+    offset = _Offsets(src)
     for node in tree.body:
-        cell.stmts.append(_describe(node, lines, line_bytes))
+        cell.stmts.append(_describe(node, offset))
     return cell, dropped
 
 
-def _describe(node: ast.stmt, lines: list[str], line_bytes) -> _Stmt:
+class _Offsets:
+    """(line, UTF-8 byte column) as the AST gives them → character offsets into the source,
+    without re-splitting the source for every statement (``ast.get_source_segment`` does)."""
+
+    def __init__(self, src: str):
+        self.lines = src.split("\n")  # Python's lines (the source has no \r left)
+        self.starts = [0]
+        for ln in self.lines:
+            self.starts.append(self.starts[-1] + len(ln) + 1)
+
+    def __call__(self, line: int, col: int | None = None) -> int:
+        """Offset of ``col`` in ``line`` (1-based); of the line's end when ``col`` is None."""
+        text = self.lines[line - 1]
+        if col is None:
+            return self.starts[line - 1] + len(text)
+        return self.starts[line - 1] + len(text.encode("utf-8")[:col].decode("utf-8"))
+
+
+def _describe(node: ast.stmt, offset: _Offsets) -> _Stmt:
     flags = 0
     if isinstance(node, ast.ImportFrom) and node.module == "__future__":
         for alias in node.names:
@@ -277,34 +289,23 @@ def _describe(node: ast.stmt, lines: list[str], line_bytes) -> _Stmt:
                 flags |= feature.compiler_flag
     decorators = getattr(node, "decorator_list", None)
     if decorators:  # whole lines from the first decorator to the end
-        first = min([node.lineno] + [d.lineno for d in decorators])
-        line, source = first, "\n".join(lines[first - 1:node.end_lineno])
+        line = min([node.lineno] + [d.lineno for d in decorators])
+        start, end = offset(line, 0), offset(node.end_lineno)
     else:
-        line, source = node.lineno, _segment(node, line_bytes)
+        line = node.lineno
+        start, end = offset(line, node.col_offset), offset(node.end_lineno, node.end_col_offset)
     bound, star = _bound_names(node)
     calls: set[str] = set()
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
         calls = {n.func.id for n in ast.walk(node.value)
                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     return _Stmt(
-        line=line, source=source, keep=isinstance(node, _KEEP),
+        line=line, start=start, end=end, keep=isinstance(node, _KEEP),
         defines=node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                ast.ClassDef)) else None,
         bound=bound, star=star, calls=calls,
         docstring=isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant),
         flags=flags)
-
-
-def _segment(node: ast.stmt, line_bytes) -> str:
-    """The statement's source text (``ast.get_source_segment`` without re-splitting the cell
-    for every statement)."""
-    start, end = node.lineno, node.end_lineno
-    if start == end:
-        return line_bytes(start)[node.col_offset:node.end_col_offset].decode("utf-8")
-    parts = [line_bytes(start)[node.col_offset:]]
-    parts += [line_bytes(i) for i in range(start + 1, end)]
-    parts.append(line_bytes(end)[:node.end_col_offset])
-    return b"\n".join(parts).decode("utf-8")
 
 
 def strip_magics(src: str) -> tuple[str | None, bool, ast.Module | None]:
@@ -410,6 +411,7 @@ def _notebooks_module(cells: list[tuple[_Cell, list[_Stmt]]]) -> str:
         "Each top-level definition runs on its own, in notebook order: one that raises costs only",
         "the names it would have defined; its error is listed in _CELL_ERRORS.",
         '"""',
+        "import ast as _bpc_ast",
         "import linecache as _bpc_linecache",
         "import os as _bpc_os",
         "",
@@ -422,17 +424,25 @@ def _notebooks_module(cells: list[tuple[_Cell, list[_Stmt]]]) -> str:
         "",
         "",
         "def _bpc_cell(_bpc_label, _bpc_source):",
-        "    # Register the cell's text so that tracebacks show its lines (split as Python does).",
+        "    # Register the cell's text so that tracebacks show its lines (split as Python does);",
+        "    # the statements that follow run slices of it.",
+        "    global _bpc_now",
+        "    _bpc_now = (_bpc_label, _bpc_source)",
         "    _bpc_lines = [_bpc_l + '\\n' for _bpc_l in _bpc_source.split('\\n')]",
         "    _bpc_linecache.cache[_bpc_file(_bpc_label)] = (",
         "        len(_bpc_source), None, _bpc_lines, _bpc_file(_bpc_label))",
         "",
         "",
-        "def _bpc_run(_bpc_label, _bpc_line, _bpc_source, _bpc_flags):",
+        "def _bpc_run(_bpc_line, _bpc_start, _bpc_end, _bpc_flags):",
+        "    _bpc_label, _bpc_source = _bpc_now",
         "    try:",
-        "        _bpc_code = compile('\\n' * (_bpc_line - 1) + _bpc_source, _bpc_file(_bpc_label),",
-        "                            'exec', _bpc_flags, True)",
-        "        exec(_bpc_code, globals())",
+        "        # Parsed, moved to its line, compiled: linear time (a prefix of newlines to set",
+        "        # the line was quadratic in a cell of many statements).",
+        "        _bpc_tree = compile(_bpc_source[_bpc_start:_bpc_end], _bpc_file(_bpc_label),",
+        "                            'exec', _bpc_flags | _bpc_ast.PyCF_ONLY_AST, True)",
+        "        _bpc_ast.increment_lineno(_bpc_tree, _bpc_line - 1)",
+        "        exec(compile(_bpc_tree, _bpc_file(_bpc_label), 'exec', _bpc_flags, True),",
+        "             globals())",
         "    except (Exception, SystemExit) as _bpc_exc:",
         "        _CELL_ERRORS.append(",
         "            f'{_bpc_label}, line {_bpc_line}: {type(_bpc_exc).__name__}: {_bpc_exc}')",
@@ -442,6 +452,6 @@ def _notebooks_module(cells: list[tuple[_Cell, list[_Stmt]]]) -> str:
         out.append("")
         out.append(f"_bpc_cell({cell.label!r}, {cell.source!r})")
         for s in stmts:
-            out.append(f"_bpc_run({cell.label!r}, {s.line}, {s.source!r}, {s.flags})")
-    out += ["", "del _bpc_cell, _bpc_run", ""]  # _bpc_file stays: linecache names use it
+            out.append(f"_bpc_run({s.line}, {s.start}, {s.end}, {s.flags})")
+    out += ["", "del _bpc_ast, _bpc_cell, _bpc_run, _bpc_now", ""]  # _bpc_file: linecache
     return "\n".join(out)

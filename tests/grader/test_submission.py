@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -975,3 +976,29 @@ def test_a_unit_that_needs_too_much_memory_is_skipped_and_the_rest_staged(tmp_pa
     assert got.get("modules") == ["activations"], got
     assert any("code cell 2" in n and "memory" in n for n in got["notes"]), got
     assert got["child_mib"] < 170, got
+
+
+def test_statements_sharing_lines_decorators_and_multibyte_text_run_as_written(tmp_path):
+    nb = notebook(new_code_cell("A = 'é𝔘'; relu = lambda z: 'r' + A\n"
+                                "def deco(f):\n    return f\n"
+                                "@deco\n\ndef tanh(z):\n    return 't' + A  # é\n"
+                                "X = 1; Y = 2 + \\\n    3; Z = (4,\n 5)\n"),
+                  path=tmp_path / "nb.ipynb")
+    with staged(nb) as s:
+        out = run_in(s.root, "import exercises.activations as a\n"
+                             "print(a.relu(0), a.tanh(0), a.Y, a.Z, a._CELL_ERRORS)")
+        assert out == "ré𝔘 té𝔘 5 (4, 5) []\n"
+
+
+def test_the_generated_module_stays_small_and_fast_for_many_tiny_statements(tmp_path):
+    """Each statement costs a short line in _notebooks.py (its text is a slice of the cell's),
+    and runs in time linear in the cell (it was quadratic: ~25 s for this cell)."""
+    name = "\U000e0001" * 50 + ".ipynb"  # a name whose repr is 10 bytes a character
+    nb = notebook(new_code_cell("x=1\n" * 50_000 + "def relu(z):\n    return 3"),
+                  path=tmp_path / name)
+    with staged(nb) as s:
+        generated = (s.root / "exercises" / "_notebooks.py").stat().st_size
+        assert generated < 2 * 2**20
+        start = time.monotonic()
+        assert run_in(s.root, "import exercises.activations as a; print(a.relu(0))") == "3\n"
+        assert time.monotonic() - start < 12
