@@ -42,15 +42,15 @@ def stage(path: str, base: Path) -> Staged:
             raise SubmissionError(shown(str(out.value), 500))
         if out.kind == "crash":  # a bug of ours, not of the submission
             raise RuntimeError(f"the submission loader failed: {shown(str(out.value), 300)}")
-        why = {"timeout": "it took too long",
-               "limit": "it needed too much memory or time"}.get(
-                   out.kind, f"it made the loader fail ({out.value})")
+        limits = f"{config.STAGER_MEMORY >> 20} MiB, {config.UNIT_TIMEOUT:g} s a file or cell"
+        if out.kind == "timeout":
+            why = "took too long to process"
+        else:  # "limit" or "died": out of memory or CPU time, or killed
+            why = f"exceeded the loader's memory or time ({out.value})"
         if out.unit is None or out.unit in skip or time.monotonic() >= deadline:
-            raise SubmissionError(
-                f"cannot load {name}: {why} (the loader's limits are "
-                f"{config.STAGER_MEMORY >> 20} MiB and {config.STAGE_TIMEOUT:g} s)")
-        skip[out.unit] = (f"{why} to process (loader limits: {config.STAGER_MEMORY >> 20} MiB, "
-                          f"{config.UNIT_TIMEOUT:g} s)")
+            raise SubmissionError(f"cannot load {name}: it {why} (limits: {limits}, "
+                                  f"{config.STAGE_TIMEOUT:g} s in all)")
+        skip[out.unit] = f"{why} (limits: {limits})"
     raise SubmissionError(f"cannot load {name}: too many of its files exceed the loader's limits")
 
 

@@ -1002,3 +1002,8 @@ def test_the_generated_module_stays_small_and_fast_for_many_tiny_statements(tmp_
         start = time.monotonic()
         assert run_in(s.root, "import exercises.activations as a; print(a.relu(0))") == "3\n"
         assert time.monotonic() - start < 12
+
+
+def test_staging_past_its_deadline_is_a_one_line_error(tmp_path):
+    got = _measure(ROOT, write_modules(tmp_path / "sub"), "submission.STAGE_TIMEOUT = 0.001")
+    assert "took too long" in got["error"] and "\n" not in got["error"], got
