@@ -549,19 +549,11 @@ class _Worker:
         return None
 
     def receive(self, callback=None):
-        # Usually one read holds the whole request; a big one is read straight into place.
-        data = os.read(self.req_fd, 1 << 16)
-        if not data:
-            raise EOFError
-        if len(data) < PREFIX.size:
-            data += _read_exact(self.req_fd, PREFIX.size - len(data))
-        hlen, blen = parse_prefix(data[:PREFIX.size], max_body=1 << 40)
-        missing = PREFIX.size + hlen + blen - len(data)
-        if missing > 0:
-            data += _read_exact(self.req_fd, missing)
-        view = memoryview(data)
-        return decode(view[PREFIX.size:PREFIX.size + hlen], view[PREFIX.size + hlen:],
-                      callback=callback, copy=True)
+        # Exactly one frame: frames may queue up back to back (stale callback answers).
+        hlen, blen = parse_prefix(bytes(_read_exact(self.req_fd, PREFIX.size)),
+                                  max_body=1 << 40)
+        view = memoryview(_read_exact(self.req_fd, hlen + blen))
+        return decode(view[:hlen], view[hlen:], callback=callback, copy=True)
 
     def callback(self, token, args, kwargs):
         """In a call's child: ask the host to run a callback and wait for its answer."""

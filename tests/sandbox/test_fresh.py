@@ -384,3 +384,41 @@ def test_a_crash_in_a_batch_costs_only_its_own_call(make_submission, sandbox):
     assert [r.status for r in results] == ["ok", "ok", "crashed", "ok", "ok"]
     assert [r.value for r in results if r.ok] == [0, 1, 3, 4]
     assert sb.restarts == 0
+
+
+WEDGE = r"""
+import os, signal, sys, time
+CONFIG = sys.modules["__main__"]._CONFIG
+PREFIX = lambda h: b"BPW1" + len(h).to_bytes(4, "little") + (0).to_bytes(8, "little")
+
+def stop_the_worker():
+    os.kill(os.getppid(), signal.SIGSTOP)   # the worker cannot enforce the deadline now
+    time.sleep(60)
+
+def flood_callbacks(f):
+    h = b'{"cb":"k0","v":{"args":{"t":[1.0]},"kwargs":{"d":{}}}}'
+    for _ in range(100_000):           # never reads an answer: the grader's pipe fills up
+        os.write(CONFIG["resp_fd"], PREFIX(h) + h)
+    return "done"
+
+def ok():
+    return "fine"
+"""
+
+
+@pytest.mark.parametrize("function", ["stop_the_worker", "flood_callbacks"])
+def test_a_wedged_worker_costs_the_deadline_plus_a_grace_then_a_restart(make_submission,
+                                                                       sandbox, function):
+    sb = sandbox(make_submission(wedge=WEDGE), call_timeout=1.0)
+    args = (Callback(lambda x: x),) if function == "flood_callbacks" else ()
+    t = time.monotonic()
+    tracemalloc.start()
+    try:
+        r = sb.call("wedge", function, *args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.status in ("timeout", "protocol"), r
+    assert time.monotonic() - t < 1.0 + 2.0 + 3.0  # deadline + grace + generous slack
+    assert peak < 16 << 20
+    assert sb.call("wedge", "ok").value == "fine"
