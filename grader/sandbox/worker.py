@@ -334,6 +334,7 @@ def decode(header, body, *, callback=None, copy: bool = False):
 
 _MAX_ERROR_CHARS = 300
 _MAX_TRACEBACK_LINES = 15
+_MAX_SWAP = 10_000  # items looked at per container when helpers are substituted
 _WORKER = None  # the running _Worker (callbacks reach it through _invoke)
 
 
@@ -875,7 +876,8 @@ class _Worker:
         os._exit(0)
 
     def substitute(self, name: str, token: str) -> None:
-        """Replace the student's own function ``name`` wherever a module refers to it."""
+        """Replace the student's own function ``name`` wherever a module refers to it: module
+        attributes, and (bounded) inside module-level dicts, lists and tuples."""
         proxy = _proxy(token, name)
         self.proxies[id(proxy)] = (proxy, token)
         modules = []
@@ -891,21 +893,35 @@ class _Worker:
                 originals[id(obj)] = obj
         if not originals:
             return
+
+        def swap(v, depth):
+            """``v`` with the originals replaced, in place for dicts and lists."""
+            if id(v) in originals:
+                return proxy
+            t = type(v)
+            if depth == 0 or t not in (dict, list, tuple):
+                return v
+            if t is dict:
+                for k, x in list(v.items())[:_MAX_SWAP]:
+                    y = swap(x, depth - 1)
+                    if y is not x:
+                        v[k] = y
+                return v
+            items = [swap(x, depth - 1) for x in v[:_MAX_SWAP]]
+            if t is list:
+                for i, y in enumerate(items):
+                    if y is not v[i]:
+                        v[i] = y
+                return v
+            if any(y is not x for x, y in zip(v, items)):
+                return tuple(items) + v[_MAX_SWAP:]
+            return v
+
         for _, d in modules:
             for k, v in list(d.items()):
-                t = type(v)
-                if id(v) in originals:
-                    d[k] = proxy
-                elif t is dict:
-                    for kk, vv in list(v.items()):
-                        if id(vv) in originals:
-                            v[kk] = proxy
-                elif t is list:
-                    for i, vv in enumerate(v):
-                        if id(vv) in originals:
-                            v[i] = proxy
-                elif t is tuple and any(id(vv) in originals for vv in v):
-                    d[k] = tuple(proxy if id(vv) in originals else vv for vv in v)
+                y = swap(v, 3)  # a module attribute, and up to 3 levels of dict/list/tuple
+                if y is not v:
+                    d[k] = y
 
     def run(self, fullname: str, fname: str, args, return_args: bool):
         """Run one call; return the reply's (control, values)."""

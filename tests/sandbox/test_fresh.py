@@ -255,6 +255,7 @@ HELPERS = {
         from exercises.activations import sigmoid as sig
         ACTIVATIONS = {"sigmoid": sigmoid, "relu": act.relu}
         PAIR = (sigmoid, act.relu)
+        WITH_DERIVATIVES = {"sigmoid": (sigmoid, None), "relu": [act.relu, None]}
         def forward_from(x):
             return sigmoid(x)
         def forward_module(x):
@@ -263,6 +264,8 @@ HELPERS = {
             return sig(x)
         def forward_table(x):
             return ACTIVATIONS["sigmoid"](x) + PAIR[0](x)
+        def forward_nested(x):
+            return WITH_DERIVATIVES["sigmoid"][0](x)
         def forward_relu(x):
             return act.relu(x)
     """,
@@ -277,6 +280,7 @@ def true_sigmoid(z):
 @pytest.mark.parametrize("function, expected", [
     ("forward_from", true_sigmoid), ("forward_module", true_sigmoid),
     ("forward_alias", true_sigmoid), ("forward_table", lambda z: 2 * true_sigmoid(z)),
+    ("forward_nested", true_sigmoid),
     ("forward_relu", lambda z: np.maximum(0, z)),
 ])
 def test_helpers_are_replaced_by_the_graders_versions(make_submission, sandbox, function,
