@@ -55,6 +55,7 @@ def note_event(text: str) -> None:
 def check_staging(path: Path) -> None:
     """The loader's promise for one input (see the module docstring)."""
     start = time.monotonic()
+    rss_before = rss()
     try:
         with staged(path) as s:
             base = s.root.parent
@@ -80,6 +81,17 @@ def check_staging(path: Path) -> None:
         note_event(f"refused: {message.split(':')[0][:40]}")
     took = time.monotonic() - start
     assert took < submission.STAGE_TIMEOUT + 10, took
+    # This process never parses the input, so it does not grow (the stager child is capped).
+    assert rss() - rss_before < 64 * 2**20
+
+
+def rss() -> int:
+    """This process's resident memory now (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
 
 
 # ---------------------------------------------------------------------------- odd Python
