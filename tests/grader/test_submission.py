@@ -890,6 +890,21 @@ def test_reads_refuse_links_and_special_files_even_when_swapped_after_listing(tm
         folder.read("ok.py", 3)
 
 
+def test_a_folder_swapped_for_a_link_after_it_was_opened_is_not_followed(tmp_path):
+    """The walk holds each folder by descriptor: replacing it by a link to somewhere else
+    (between the listing and the reads) changes nothing that is read."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "train.py").write_text("SECRET = 1\n")
+    (tmp_path / "sub" / "hw").mkdir(parents=True)
+    (tmp_path / "sub" / "hw" / "train.py").write_text("MINE = 1\n")
+    top = _open_dir(tmp_path / "sub", [])
+    hw = top.subdir("hw")
+    (tmp_path / "sub" / "hw").rename(tmp_path / "gone")
+    (tmp_path / "sub" / "hw").symlink_to(tmp_path / "elsewhere")
+    assert hw.read("train.py", 100) == b"MINE = 1\n"
+    assert top.subdir("hw") is None  # and the link itself is never entered
+
+
 def test_a_file_that_grows_while_read_is_read_only_up_to_its_cap(tmp_path):
     from grader.submission._common import UnitSkipped
     from grader.submission._files import read_fd
