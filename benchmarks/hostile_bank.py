@@ -6,7 +6,8 @@ Each case is assembled as test_bank.py does (placeholders filled, generated cont
 and graded with `bpcourse grade PATH --format json` in a subprocess: a tiny wrapper that calls
 ``grader.cli.main`` and, whatever happens, reports its own peak RSS (RUSAGE_SELF: the grader
 process alone) and its children's (RUSAGE_CHILDREN: the largest reaped child, i.e. the sandbox
-worker or a loader child) on stderr. Every run happens in a throwaway PID namespace when
+worker or a loader child; a child forked before it exec'd counts the parent's pages it shared,
+so a large grader shows a large child too) on stderr. Every run happens in a throwaway PID namespace when
 ``unshare`` allows it (several cases kill or fork; in rlimits mode nothing else would stop
 them), under a per-run timeout, and files a case leaves behind are removed afterwards.
 
