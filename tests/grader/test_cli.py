@@ -145,7 +145,8 @@ def test_check_works_without_the_reference_solutions(tmp_path):
     submission = tmp_path / "sub"
     shutil.copytree(ROOT / "solutions", submission)
     done = subprocess.run([sys.executable, "-c", blocker, str(submission)], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=120)
+                          text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # installed or not
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["score"] == report["max_score"] > 0
