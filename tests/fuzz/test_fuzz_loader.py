@@ -6,7 +6,9 @@ notebooks (random JSON, random cells, sources from a grammar of odd Python) and 
 bytes in random encodings. For every input ``staged()`` either yields a :class:`Staged` (whose
 notes are printable one-liners, whose files are regular files inside its folder, and whose
 generated ``_notebooks.py`` compiles) or raises :class:`SubmissionError` with a one-line message;
-never any other exception, and never past the loader's time limit.
+never any other exception, never past the loader's time limit, and without growing the grader
+process. A quarter as many examples go through the whole command (``bpcourse grade``): exit 0
+with strict JSON, or exit 2 with one line.
 
 CI runs a bounded, derandomized number of examples per test. For a longer run::
 
@@ -327,3 +329,30 @@ def test_deeply_nested_json_and_code(tmp_path, depth):
     check_staging(tmp_path / "a.ipynb")
     (tmp_path / "b.ipynb").write_bytes(b'{"cells": ' + b"[" * depth + b"]" * depth + b"}")
     check_staging(tmp_path / "b.ipynb")
+
+
+def _strict(constant: str):
+    raise ValueError(f"not strict JSON: {constant}")
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 4))
+@given(st.one_of(zips.map(lambda z: ("hw.zip", z)), notebook_files.map(lambda n: ("hw.ipynb", n))))
+def test_random_submissions_through_the_command_line(named):
+    """End to end: `bpcourse grade` on the input exits 0 with strict JSON or 2 with one line."""
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    name, data = named
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / name
+        path.write_bytes(data)
+        result = CliRunner().invoke(main, ["grade", str(path), "--format", "json"])
+    assert result.exit_code in (0, 2), (result.exit_code, result.output, result.exception)
+    note_event(f"exit {result.exit_code}")
+    if result.exit_code == 0:
+        report = json.loads(result.stdout, parse_constant=_strict)
+        assert {"score", "max_score", "exercises"} <= set(report)
+    else:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error:"), result.stderr
