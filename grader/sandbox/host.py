@@ -24,7 +24,7 @@ from grader.sandbox import launch as _launch
 from grader.sandbox import plan as _plan
 from grader.sandbox import worker as _wire
 from grader.sandbox.launch import SandboxUnavailable
-from grader.sandbox.machine import (MODULE, Batch, Imported, run_calls, run_import)
+from grader.sandbox.machine import MODULE, Batch, run_calls, run_import, settle
 from grader.sandbox.process import Died, Output, Timeout, WorkerProcess, describe_exit
 from grader.sandbox.worker import WireError
 
@@ -174,7 +174,10 @@ class Sandbox:
                 return CallResult("crashed", error=f"the worker could not be started: {exc}")
         w = self._holder[0]
         if w.hello:
-            return None
+            if settle(w, sink):
+                return None
+            self._discard()  # it misbehaved after its last answer: start a new one
+            return self._ready(deadline, sink)
         try:
             pipe, frame = w.next_frame(deadline, sink)
             control, values = _wire.decode(*frame)
@@ -230,8 +233,11 @@ class Sandbox:
         """Run ``[(module, function, args, return_args), ...]`` in one fresh process.
 
         ``helpers={name: fn}``: in that process every reference to the student's own function
-        ``name`` in the loaded modules (and one level into module-level dicts, lists and
-        tuples) is replaced by a function that asks the grader for ``fn(*args)``.
+        ``name`` in the loaded modules (module attributes, and up to three levels into
+        module-level dicts, lists and tuples) is replaced by a function that asks the grader
+        for ``fn(*args)``; an error there is raised in the sandbox as RuntimeError(message).
+        Results come in order; a call that crashes or times out costs only itself (the rest
+        run in a new process), except that each call charges its wall time to ``budget``.
         """
         if self._closed:
             raise RuntimeError("the sandbox is closed")

@@ -47,6 +47,26 @@ class Imported:
     failed: dict = field(default_factory=dict)  # module -> (error, traceback) from notes
 
 
+def settle(proc: WorkerProcess, sink: Output) -> bool:
+    """Take the end of the last call request, whose answers all came back; False when the
+    worker did anything else (it is then replaced: no call is blamed for it)."""
+    from grader.sandbox.process import Died, Timeout
+
+    if proc.owed is None:
+        return True
+    deadline, proc.owed = proc.owed, None
+    try:
+        pipe, frame = proc.next_frame(deadline, sink)
+        if pipe != "ctl":
+            return False
+        control, values = decode(frame)
+        if values or control.get("end") not in ("exit", "signal", "timeout"):
+            return False
+        return proc.pending_resp() is None and proc.resp.idle()
+    except (Timeout, Died, WireError):
+        return False
+
+
 def run_import(proc: WorkerProcess, fullname: str, deadline: float, sink: Output) -> Imported:
     from grader.sandbox.process import Died, Timeout
 
@@ -126,9 +146,13 @@ class Batch:
 
 def run_calls(proc: WorkerProcess, batch: Batch, frame: list, backstop: float,
               output_bytes: int, answer_callback) -> None:
-    """Send one call request and follow it to its end (``batch.end``), filling
-    ``batch.answers``. Raises Timeout (backstop), Died, or WireError; answers that arrived
-    before stay in ``batch.answers``."""
+    """Send one call request and follow it until every call has answered, or to its end
+    (``batch.end``), filling ``batch.answers``. Raises Timeout (backstop), Died, or
+    WireError; answers that arrived before stay in ``batch.answers``.
+
+    Once every call has answered, the grader goes on while the worker reaps the process:
+    ``proc.owed`` then holds the deadline for its end, which ``settle`` takes before the
+    worker is used again."""
     n = len(batch.calls)
     sink = Output(output_bytes)
     started = time.monotonic()
@@ -190,7 +214,7 @@ def run_calls(proc: WorkerProcess, batch: Batch, frame: list, backstop: float,
         sink, started = Output(output_bytes), now
 
     try:
-        while True:
+        while len(batch.answers) < n:
             pipe, frame = proc.next_frame(backstop, sink)
             if pipe == "resp":
                 on_resp(frame, True)
@@ -206,6 +230,7 @@ def run_calls(proc: WorkerProcess, batch: Batch, frame: list, backstop: float,
                 raise WireError("an answer from the worker was cut off")
             batch.end = control
             return
+        proc.owed = backstop
     finally:
         proc.drain(sink)
         batch.leftover = sink.text()

@@ -107,6 +107,7 @@ class WorkerProcess:
     def __init__(self, launcher: Launcher, limits: Limits, poison: dict):
         self.launcher = launcher
         self.limits = limits
+        self.owed: float | None = None  # deadline of an end still to take (machine.settle)
         self.hello = False
         self.dead = False
         req_r, self.req_w = os.pipe()
@@ -207,7 +208,8 @@ class WorkerProcess:
         view = memoryview(b"".join(chunks))[done:]
         wpoll = select.poll()
         wpoll.register(self.req_w, select.POLLOUT)
-        wpoll.register(self.out_r, select.POLLIN) if self.out_open else None
+        if self.out_open:
+            wpoll.register(self.out_r, select.POLLIN)
         while view:
             try:
                 view = view[os.write(self.req_w, view):]
