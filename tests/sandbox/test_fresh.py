@@ -426,3 +426,24 @@ def test_a_wedged_worker_costs_the_deadline_plus_a_grace_then_a_restart(make_sub
     assert time.monotonic() - t < 1.0 + 2.0 + 3.0  # deadline + grace + generous slack
     assert peak < 16 << 20
     assert sb.call("wedge", "ok").value == "fine"
+
+
+def test_a_frame_after_the_last_answer_replaces_the_worker_and_blames_no_call(
+        make_submission, sandbox):
+    root = make_submission(extra=r"""
+import os, sys
+CONFIG = sys.modules["__main__"]._CONFIG
+
+def answer_twice():
+    h = b'{"status":"ok","v":{"value":"forged"}}'
+    os.write(CONFIG["resp_fd"], b"BPW1" + len(h).to_bytes(4, "little") + bytes(8) + h)
+    return "real"
+
+def ok():
+    return "fine"
+""")
+    sb = sandbox(root)
+    r = sb.call("extra", "answer_twice")
+    assert r.ok  # the first answer counts: it is the student's own call either way
+    assert sb.call("extra", "ok").value == "fine"  # not blamed for the previous one's frame
+    assert sb.restarts == 1
