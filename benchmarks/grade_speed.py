@@ -1,9 +1,13 @@
 """Benchmark: wall time of `bpcourse grade` on a full correct submission, and the hostile bank.
 
-    python benchmarks/grade_speed.py [--runs 11] [--skip-hostile]
+    python benchmarks/grade_speed.py [--runs 11] [--skip-hostile] [--against CHECKOUT]
 
 Prints the median (and min/max) wall time of the whole command, start-up included, on the
-reference without markers (a full correct submission), then grades every hostile submission
+reference without markers (a full correct submission). With ``--against`` (another checkout
+of the repository, e.g. ``git worktree add /tmp/before <commit>``), runs that checkout's
+grader on the same submission, alternating with this one's, and prints both medians and
+their ratio: measured in one run, so the machine's load weighs on both alike. Then it grades
+every hostile submission
 of tests/bank with the command line and counts grader crashes: a crash is a non-zero exit, a
 traceback, or output that is not the contract's JSON. Target: median ≤ 1.0 s on 2 cores,
 no crash. This is a script, not a timed test: the machine is shared and noisy.
@@ -30,21 +34,34 @@ def command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "grader.cli"]
 
 
-def timed(args: list[str], timeout: float = 300) -> tuple[float, subprocess.CompletedProcess]:
+def timed(args: list[str], timeout: float = 300, checkout: Path = REPO
+          ) -> tuple[float, subprocess.CompletedProcess]:
+    env = None
+    if checkout != REPO:  # that checkout's grader, whatever is installed
+        env = dict(os.environ, PYTHONPATH=str(checkout))
+        args = [sys.executable, "-m", "grader.cli", *args[1:]]
     start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=checkout,
+                          env=env)
     return time.perf_counter() - start, done
 
 
-def correct_submission_times(runs: int) -> list[float]:
+def correct_submission_times(runs: int, against: Path | None = None
+                             ) -> tuple[list[float], list[float]]:
     base = REPO / "tests" / "bank" / "submissions" / "base"
-    times = []
+    times: list[float] = []
+    theirs: list[float] = []
     for _ in range(runs):
-        seconds, done = timed(command() + ["grade", str(base), "--format", "json"])
-        report = json.loads(done.stdout)
-        assert done.returncode == 0 and report["score"] == 100.0, (done.returncode, done.stderr[-500:])
-        times.append(seconds)
-    return times
+        for checkout, into in ((REPO, times), (against, theirs)):
+            if checkout is None:
+                continue
+            seconds, done = timed(command() + ["grade", str(base), "--format", "json"],
+                                  checkout=checkout)
+            report = json.loads(done.stdout)
+            assert done.returncode == 0 and report["score"] == 100.0, (
+                checkout, done.returncode, done.stderr[-500:])
+            into.append(seconds)
+    return times, theirs
 
 
 def hostile_bank() -> list[tuple[str, float, str]]:
@@ -74,11 +91,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--skip-hostile", action="store_true")
+    parser.add_argument("--against", type=Path, help="another checkout to compare with")
     options = parser.parse_args()
 
-    times = correct_submission_times(options.runs)
+    times, theirs = correct_submission_times(options.runs, options.against)
     print(f"bpcourse grade, full correct submission, {options.runs} runs: median "
           f"{statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f})")
+    if theirs:
+        print(f"  {options.against}, alternating: median {statistics.median(theirs):.3f} s "
+              f"(min {min(theirs):.3f}, max {max(theirs):.3f}); ratio this/that "
+              f"{statistics.median(times) / statistics.median(theirs):.2f}")
     if options.skip_hostile:
         return
     rows = hostile_bank()

@@ -9,36 +9,35 @@ from grader.results import GradeReport
 from grader.settings import CHECK, GRADE, Settings
 
 
-def _limits(settings: Settings):
-    from grader.sandbox import Limits
-
-    return Limits(call_timeout=settings.call_timeout, import_timeout=settings.import_timeout,
-                  budget=settings.budget, memory_bytes=settings.memory_mb << 20,
-                  output_bytes=settings.output_kb << 10)
-
-
 def grade(path: Path | str, *, public_only: bool = False,
           settings: Settings | None = None) -> GradeReport:
     """Grade one submission (a folder, a .zip or notebooks; see CONTRACT.md).
 
     ``public_only`` runs the checks a student may run themselves (article numbers,
-    properties, consistency of their own code) and never loads the reference solutions.
-    Raises ``grader.submission.SubmissionError`` for input that cannot be graded at all.
+    properties, consistency of their own code) and never loads the reference solutions or
+    the course secret. Raises ``grader.submission.SubmissionError`` for input that cannot be
+    graded at all, ``grader.secret.SecretError`` when the course secret cannot be had.
     """
     from grader.sandbox import Sandbox
     from grader.submission import staged
 
     settings = settings or (CHECK if public_only else GRADE)
+    seed: tuple = ()
+    if not public_only:
+        from grader.secret import load_secret, seed_words
+
+        seed = tuple(seed_words(settings.secret or load_secret()))
     start = time.perf_counter()
     with staged(path) as submission:
-        sandbox = Sandbox(submission.root, limits=_limits(settings), isolation=settings.isolation)
+        sandbox = Sandbox(submission.root, limits=settings.limits, isolation=settings.isolation)
         try:
             sandbox.start()  # the worker boots while the checks and the reference load
             from grader.engine import run_checks
             from grader.impl import LocalImpl, StudentImpl, reference_functions
 
             reference = None if public_only else LocalImpl(reference_functions(), "reference")
-            results = run_checks(StudentImpl(sandbox), reference, settings, public_only=public_only)
+            results = run_checks(StudentImpl(sandbox), reference, settings,
+                                 public_only=public_only, seed=seed)
         finally:
             sandbox.close()
         notes = list(submission.notes)

@@ -9,7 +9,6 @@ reference or a known-wrong variant.
 from __future__ import annotations
 
 import copy
-import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -17,7 +16,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from grader.compare import describe, mismatch
-from grader.impl import FUNCTION_MODULE, LocalImpl, reference_functions, student_proxy
+from grader.impl import FUNCTION_MODULE, LocalImpl, trusted
 from grader.results import HIDDEN, PUBLIC
 from grader.settings import Settings
 from grader.variants import VARIANTS
@@ -34,6 +33,18 @@ class Outcome:
     advice: str | None = None  # a note for the exercise that costs no points
 
 
+# What a check's points stand for, and when they count:
+# - EVIDENCE: the answer itself is right on inputs the student has not seen (hidden
+#   reference cases, finite differences of their own code, formulas on random inputs);
+# - ARTICLE: the article's public problems, whose answers anyone can look up;
+# - SUPPORTING: properties a degenerate answer can also have (symmetry, invariance, shapes,
+#   untouched arguments).
+# Article and supporting points count only beside evidence: the engine scales them by the
+# share of the exercise's evidence points earned, so a table of public answers, a constant
+# or a stub earns nothing.
+EVIDENCE, ARTICLE, SUPPORTING = "evidence", "article", "supporting"
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -41,6 +52,7 @@ class Check:
     kind: str  # article | reference | property | consistency | hygiene
     visibility: str
     run: Callable[["Context"], Outcome]
+    role: str = EVIDENCE
 
     @property
     def needs_reference(self) -> bool:
@@ -53,55 +65,23 @@ class Context:
     reference: LocalImpl | None  # None when grading public checks only
     settings: Settings
     failed: set[str] = field(default_factory=set)  # exercises that have lost points so far
-    _fair: dict = field(default_factory=dict)
+    seed: tuple = ()  # entropy of every input: the course secret's words, or the public seed
+
+    def __post_init__(self):
+        if not self.seed:
+            self.seed = (self.settings.seed,)
 
     def rng(self, label: str) -> np.random.Generator:
-        return np.random.default_rng([self.settings.seed, zlib.crc32(label.encode())])
+        return np.random.default_rng([*self.seed, zlib.crc32(label.encode())])
 
-    def fair(self, helpers: Iterable[str]) -> LocalImpl | None:
-        """The reference rebuilt on the student's own helpers that failed their checks."""
+    def helpers_for(self, helpers: Iterable[str]) -> dict[str, Callable]:
+        """Correct versions, from the trusted side, of the student's helpers that lost points
+        in their own exercises: the student's function is judged with these in their place,
+        so one bug costs once and a failure never earns a point."""
         if self.reference is None:
-            return None
-        used = tuple(sorted(set(helpers) & self.failed))
-        if not used:
-            return None
-        if used not in self._fair:
-            overrides = {fn: student_proxy(self.student, fn) for fn in used}
-            self._fair[used] = LocalImpl(reference_functions(overrides), "reference with your "
-                                         + ", ".join(used))
-        return self._fair[used]
-
-
-def excused(ctx: "Context", fn: str, helpers: Iterable[str], args: tuple, answer) -> str | None:
-    """When the student's ``fn`` fails only because a helper of theirs is wrong, the reference
-    rebuilt on those helpers fails the same way (or returns the same value): then say so."""
-    fair = ctx.fair(helpers)
-    if fair is None:
-        return None
-    judged = fair.call(fn, *args)
-    same = (judged.status == answer.status == "exception"
-            and same_failure(judged.error, answer.error)) or (
-        judged.ok and answer.ok and mismatch(answer.value, judged.value, ctx.settings.rtol,
-                                             ctx.settings.atol) is None)
-    if not same:
-        return None
-    blamed = sorted(set(helpers) & ctx.failed)
-    return f"judged with your own {', '.join(blamed)}, which lose points in their own exercises"
-
-
-_PLACE = re.compile(r" \([^()]*\.py[^()]*, line \d+\)")
-
-
-def same_failure(a: str, b: str) -> bool:
-    """Do two failure messages tell of the same failure? Errors from the worker end in
-    "(file.py, line N)"; the reference's own errors carry no place. Two places must agree;
-    a message without a place is compared with the other's words alone."""
-    a, b = " ".join(a.split()), " ".join(b.split())
-    if a == b:
-        return True
-    if _PLACE.search(a) and _PLACE.search(b):
-        return False
-    return _PLACE.sub("", a) == _PLACE.sub("", b)
+            return {}
+        return {fn: trusted(self.reference.functions[fn])
+                for fn in sorted(set(helpers) & self.failed)}
 
 
 def _got_expected(got, expected) -> str:
@@ -197,25 +177,19 @@ def _call_text(fn: str, args: tuple, labels: tuple[str, ...] | None = None) -> s
 
 def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]]], points: float,
           *, name: str = "agrees with the reference on hidden inputs", select=_identity,
-          alternatives: tuple[Callable, ...] = (), helpers: tuple[str, ...] = (),
-          rtol: float | None = None) -> Check:
-    """Hidden comparison with the reference on seeded inputs; partial credit per case."""
+          alternatives: tuple[Callable, ...] = (), rtol: float | None = None) -> Check:
+    """Hidden comparison with the reference on inputs drawn from the course secret; partial
+    credit per case. The cases are compared with the reference only, never with each other,
+    so they run in one process."""
 
     def run(ctx: Context) -> Outcome:
         tol = (rtol or ctx.settings.rtol, ctx.settings.atol)
         all_cases = cases(ctx.rng(fn + name))
-        passed, notes, first, mistake, detections = 0, set(), None, None, 0
-        for label, args in all_cases:
-            got = ctx.student.call(fn, *args)
+        answers = ctx.student.call_many(fn, [args for _, args in all_cases])
+        passed, first, mistake, detections = 0, None, None, 0
+        for (label, args), got in zip(all_cases, answers):
             if not got.ok:
-                note = excused(ctx, fn, helpers, args, got) if got.status == "exception" else None
-                if note:
-                    passed += 1
-                    notes.add(note)
-                    continue
                 first = first or (label, failure_text(fn, got), None, None)
-                if got.status in FINAL_STATUSES:
-                    break
                 continue
             expected = ctx.reference.call(fn, *args)
             if not expected.ok:
@@ -225,11 +199,6 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
                 alt = LocalImpl({fn: alternative}, "alternative").call(fn, *args)
                 if alt.ok and mismatch(select(got.value), select(alt.value), *tol) is None:
                     reason = None
-            if reason and select is _identity:
-                note = excused(ctx, fn, helpers, args, got)
-                if note:
-                    reason = None
-                    notes.add(note)
             if reason is None:
                 passed += 1
                 continue
@@ -240,10 +209,7 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
                 first = (label, reason, got.value, expected.value)
         n = len(all_cases)
         if first is None:
-            msg = f"right on all {n} hidden cases"
-            if notes:
-                msg += "; " + "; ".join(sorted(notes))
-            return Outcome(1.0, msg)
+            return Outcome(1.0, f"right on all {n} hidden cases" + _with_helpers(ctx))
         label, reason, got, expected = first
         if got is None and passed == 0 and mistake is None:  # it never answered: say why, once
             return Outcome(0.0, reason)
@@ -255,29 +221,31 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
     return Check(name, points, "reference", HIDDEN, run)
 
 
+def _with_helpers(ctx: Context) -> str:
+    used = sorted(getattr(ctx.student, "helpers", None) or ())
+    if not used:
+        return ""
+    return (f"; judged with correct versions of {', '.join(used)} in place of yours, which "
+            "lose points in their own exercises")
+
+
 # ---------------------------------------------------------------------------- article
 
 def article(fn: str, args: tuple, expected, points: float, *, name: str, quote: str,
             select=_identity, labels: tuple[str, ...] | None = None,
             helpers: tuple[str, ...] = ()) -> Check:
     """A problem from the article, graded against the exact value; feedback quotes the
-    article's rounded figure."""
+    article's rounded figure. Its points count only beside evidence (see ARTICLE)."""
 
     def run(ctx: Context) -> Outcome:
         call = _call_text(fn, args, labels)
         got = ctx.student.call(fn, *args)
         if not got.ok:
-            note = excused(ctx, fn, helpers, args, got) if got.status == "exception" else None
-            if note:
-                return Outcome(1.0, f"{call}: {note}")
             return Outcome(0.0, f"{call}: {failure_text(fn, got)}")
         tol = (ctx.settings.rtol, ctx.settings.atol)
         reason = mismatch(select(got.value), expected, *tol)
         if reason is None:
-            return Outcome(1.0, f"{call} gives the exact values ({quote})")
-        note = excused(ctx, fn, helpers, args, got) if select is _identity else None
-        if note:
-            return Outcome(1.0, f"{call}: right, {note}")
+            return Outcome(1.0, f"{call} gives the exact values ({quote})" + _with_helpers(ctx))
         mistake = detect_mistake(fn, args, got.value, select, ctx)
         msg = f"{call}: {reason}{_got_expected(select(got.value), expected)} ({quote})"
         blamed = sorted(set(helpers) & ctx.failed)
@@ -285,7 +253,7 @@ def article(fn: str, args: tuple, expected, points: float, *, name: str, quote: 
             msg += f"; note that {', '.join(blamed)}, which this uses, fails its own checks"
         return Outcome(0.0, msg, mistake=mistake)
 
-    return Check(name, points, "article", PUBLIC, run)
+    return Check(name, points, "article", PUBLIC, run, role=ARTICLE)
 
 
 # ---------------------------------------------------------------------------- properties
@@ -296,7 +264,7 @@ class PropertyFailed(AssertionError):
 
 def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Generator], list[tuple]],
          holds: Callable[..., str | None], strategy: Callable[[], object],
-         args_are_inputs: bool = True) -> Check:
+         args_are_inputs: bool = True, role: str = SUPPORTING) -> Check:
     """A property of the student's function, over a seeded screen of inputs and, when the
     settings ask for it, a hypothesis search. A failure is shrunk by hypothesis to a small
     counterexample that the feedback shows. With ``args_are_inputs`` the property's
@@ -335,7 +303,7 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
                 pass
         return Outcome(0.0, failure, mistake=mistake)
 
-    return Check(name, points, "property", PUBLIC, run)
+    return Check(name, points, "property", PUBLIC, run, role=role)
 
 
 _HYPOTHESIS_HOME: list[str] = []
@@ -408,16 +376,13 @@ def _first_change(before, after, where="") -> str | None:
 
 
 def no_mutation(fn: str, make_args: Callable[[np.random.Generator], tuple], points: float,
-                arg_names: tuple[str, ...], helpers: tuple[str, ...] = ()) -> Check:
+                arg_names: tuple[str, ...]) -> Check:
     """The function leaves every argument exactly as it found it."""
 
     def run(ctx: Context) -> Outcome:
         args = make_args(ctx.rng(fn + "mutation"))
         got = ctx.student.call(fn, *args, return_args=True)
         if not got.ok:
-            note = excused(ctx, fn, helpers, args, got) if got.status == "exception" else None
-            if note:
-                return Outcome(1.0, f"not judged: {fn} cannot run here; {note}")
             return Outcome(0.0, failure_text(fn, got))
         after = got.args_after or ()
         for i, (before, now) in enumerate(zip(args, after)):
@@ -428,9 +393,14 @@ def no_mutation(fn: str, make_args: Callable[[np.random.Generator], tuple], poin
                                mistake="mutates_input")
         return Outcome(1.0, "leaves its arguments untouched")
 
-    return Check("leaves its arguments untouched", points, "hygiene", PUBLIC, run)
+    return Check("leaves its arguments untouched", points, "hygiene", PUBLIC, run,
+                 role=SUPPORTING)
 
 
 def custom(name: str, points: float, kind: str, run: Callable[[Context], Outcome],
-           visibility: str = PUBLIC) -> Check:
-    return Check(name, points, kind, visibility, run)
+           visibility: str = PUBLIC, role: str | None = None) -> Check:
+    """A check written out in full; hygiene supports an answer, anything else is evidence
+    unless ``role`` says otherwise."""
+    if role is None:
+        role = SUPPORTING if kind == "hygiene" else EVIDENCE
+    return Check(name, points, kind, visibility, run, role)

@@ -1,8 +1,8 @@
 """The exercises and their checks, declared as data: one entry per contract function.
 
 Points add up to 100. ``helpers`` lists the student's own functions an exercise may call:
-when one of them lost points in its own exercise, this exercise is judged against the
-reference rebuilt on the student's helper, so that one bug costs points once.
+when one of them lost points in its own exercise, the student's function is called with a
+correct version of that helper supplied from the trusted side, so one bug costs points once.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader import article as art
-from grader.checks import Check, Outcome, agree, article, custom, failure_text, no_mutation, prop
+from grader.checks import (EVIDENCE, Check, Outcome, agree, article, custom, failure_text,
+                           no_mutation, prop)
 from grader.compare import describe, mismatch
 from grader.mistakes import MISTAKES
 
@@ -47,12 +48,17 @@ EDGE = np.array([0.0, -0.0, 1e-12, -1e-12, 0.5, -0.5, 1.0, -1.0, 3.0, -3.0, 10.0
                  35.0, -35.0, 100.0, -100.0, 710.0, -710.0, 1000.0, -1000.0])
 
 
+# Every hidden case holds values drawn from the course secret: a fixed input would be public
+# (the package is), and a table of its answers could pass without any code. Fixed edge values
+# (0, ±0, tiny, extreme) travel inside arrays that also hold secret ones.
+
 def elementwise_cases(rng):
+    edge = np.concatenate([EDGE, rng.normal(0, 4, 6)])
     return [
-        ("z = 0.3, a Python float", (0.3,)),
-        ("z = −1.7 as a 0-d array", (np.array(-1.7),)),
-        ("z = 0.0", (0.0,)),
-        ("a vector holding 0, tiny and extreme values (|z| up to 1000)", (EDGE.copy(),)),
+        ("z a Python float", (float(rng.uniform(0.05, 2.0)),)),
+        ("z a negative 0-d array", (np.array(-rng.uniform(0.5, 3.0)),)),
+        ("z a tiny Python float", (float(rng.choice([-1.0, 1.0]) * rng.uniform(1e-9, 1e-6)),)),
+        ("a vector holding 0, tiny and extreme values (|z| up to 1000)", (edge,)),
         ("a (3, 4) matrix", (rng.normal(0, 4, (3, 4)),)),
         ("a (2, 3, 2) array", (rng.normal(0, 2, (2, 3, 2)),)),
     ]
@@ -151,8 +157,7 @@ def shape_and_finite(fn: str, points: float, overflow_mistake: str = "non_finite
 
     def run(ctx):
         warned = []
-        for z in inputs:
-            answer = ctx.student.call(fn, z)
+        for z, answer in zip(inputs, ctx.student.call_many(fn, [(z,) for z in inputs])):
             if not answer.ok:
                 return Outcome(0.0, failure_text(fn, answer))
             out, msg = _shaped(fn, z, answer.value)
@@ -178,7 +183,8 @@ def activation(fn, truth, formula, points_ref, points_prop, points_hyg, extra_pr
     checks = [agree(fn, elementwise_cases, points_ref)]
     if points_prop:
         checks.append(prop(fn, formula, points_prop, screen=screen_z,
-                           holds=equals_truth(fn, truth, formula), strategy=_floats))
+                           holds=equals_truth(fn, truth, formula), strategy=_floats,
+                           role=EVIDENCE))
     checks += list(extra_props)
     checks.append(shape_and_finite(fn, points_hyg, overflow_mistake))
     return Exercise(fn, "activations", tuple(checks))
@@ -187,9 +193,9 @@ def activation(fn, truth, formula, points_ref, points_prop, points_hyg, extra_pr
 # ============================================================== neuron
 
 def neuron_cases(rng):
-    cases = [("x=0.5, w=1.2, b=−0.8, y=0 (Problem 1)", (0.5, 1.2, -0.8, 0.0)),
-             ("integer inputs x=2, w=1, b=0, y=1", (2, 1, 0, 1))]
-    for _ in range(4):
+    x, w, b = (int(v) * int(s) for v, s in zip(rng.integers(1, 3, 3), rng.choice([-1, 1], 3)))
+    cases = [(f"integer inputs x={x}, w={w}, b={b}, y=1", (x, w, b, 1))]
+    for _ in range(5):
         x, w, b, y = (float(v) for v in rng.normal(0, 1.5, 4))
         cases.append((f"x={x:.3g}, w={w:.3g}, b={b:.3g}, y={y:.3g}", (x, w, b, y)))
     return cases
@@ -210,9 +216,8 @@ def neuron_consistency(fn: str, model) -> Check:
     def run(ctx):
         rng = ctx.rng(fn + "fd")
         worst = 0.0
-        for _ in range(5):
-            x, w, b, y = (float(v) for v in rng.normal(0, 1.5, 4))
-            answer = ctx.student.call(fn, x, w, b, y)
+        inputs = [tuple(float(v) for v in rng.normal(0, 1.5, 4)) for _ in range(5)]
+        for (x, w, b, y), answer in zip(inputs, ctx.student.call_many(fn, inputs)):
             if not answer.ok:
                 return Outcome(0.0, failure_text(fn, answer))
             pair = _scalar_pair(answer.value)
@@ -248,8 +253,9 @@ def returns_two_scalars(fn: str) -> Check:
 
 
 def mse_cases(rng):
-    return [("y=0, ŷ=0.450166 (Problem 1)", (0.0, art.P1_EXACT["y_hat"])),
-            ("y=1, ŷ=1", (1.0, 1.0))] + [
+    same = float(rng.uniform(-2, 2))
+    return [(f"y = ŷ = {same:.3g}", (same, same)),
+            ("y an integer", (int(rng.integers(-3, 4)), float(rng.normal())))] + [
         (f"y={a:.3g}, ŷ={b:.3g}", (float(a), float(b))) for a, b in rng.normal(0, 2, (4, 2))]
 
 
@@ -571,12 +577,20 @@ def forward_structure(ctx):
 
 # ============================================================== gradcheck
 
-def _cubic(rng, shape):
-    from grader.sandbox.worker import WorkerFunction
+def cubic(c1, c2, c3):
+    """f(x) = Σ c1·x + c2·x² + c3·x³, handed to student code as a Callback: inside the
+    sandbox it is a plain function that asks the grader for f(x) and shows nothing else (no
+    coefficients, no gradient)."""
+    from grader.sandbox import Callback
 
-    data = {"c1": rng.normal(0, 1, shape), "c2": rng.normal(0, 1, shape),
-            "c3": rng.normal(0, 1, shape)}
-    return WorkerFunction("cubic", data)
+    def f(x):
+        x = np.asarray(x, dtype=float)
+        return float(np.sum(c1 * x + c2 * x ** 2 + c3 * x ** 3))
+    return Callback(f)
+
+
+def _cubic(rng, shape):
+    return cubic(rng.normal(0, 1, shape), rng.normal(0, 1, shape), rng.normal(0, 1, shape))
 
 
 def numgrad_cases(rng):
@@ -607,13 +621,11 @@ def numgrad_restores(ctx):
 
 def numgrad_quadratic_holds(call, seed):
     """Central differences are exact (up to rounding) for a quadratic."""
-    from grader.sandbox.worker import WorkerFunction
-
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 6))
     x = rng.normal(0, 2, n)
     c1, c2 = rng.normal(0, 1, n), rng.normal(0, 1, n)
-    f = WorkerFunction("cubic", {"c1": c1, "c2": c2, "c3": np.zeros(n)})
+    f = cubic(c1, c2, np.zeros(n))
     got = call(f, x)
     want = c1 + 2 * c2 * x
     reason = mismatch(got, want, 1e-6, 1e-8)
@@ -626,13 +638,15 @@ def numgrad_quadratic_holds(call, seed):
 
 def relative_error_cases(rng):
     a = rng.normal(0, 1, (3, 4))
+    n = int(rng.integers(2, 7))
+    s = float(rng.uniform(0.5, 2.0))
     return [
-        ("two zero arrays", (np.zeros(3), np.zeros(3))),
+        ("two zero arrays", (np.zeros(n), np.zeros(n))),
         ("equal arrays", (a, a.copy())),
         ("a and a + 1e-6", (a, a + 1e-6)),
         ("arrays of different magnitudes", (a * 1e3, a * 1e3 + rng.normal(0, 1, a.shape))),
-        ("a zero and a nonzero array", (np.zeros(4), rng.normal(0, 1, 4))),
-        ("scalars 1.0 and 1.1", (1.0, 1.1)),
+        ("a zero and a nonzero array", (np.zeros(n + 1), rng.normal(0, 1, n + 1))),
+        ("two Python floats", (s, s * float(rng.uniform(1.05, 1.3)))),
     ]
 
 
@@ -742,7 +756,7 @@ def _exercises() -> tuple[Exercise, ...]:
             agree("sigmoid_prime", elementwise_cases, 2),
             prop("sigmoid_prime", "σ'(z) = σ(z)(1 − σ(z))", 1, screen=screen_z,
                  holds=equals_truth("sigmoid_prime", lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
-                                    "σ'(z) = σ(z)(1 − σ(z))"), strategy=_floats),
+                                    "σ'(z) = σ(z)(1 − σ(z))"), strategy=_floats, role=EVIDENCE),
             prop("sigmoid_prime", "σ'(z) = σ'(−z), at most 0.25, 0.25 at z = 0", 1,
                  screen=screen_z, holds=sigmoid_prime_shape_holds, strategy=_floats),
             shape_and_finite("sigmoid_prime", 1),
@@ -763,7 +777,7 @@ def _exercises() -> tuple[Exercise, ...]:
             agree("mse_loss", mse_cases, 1),
             prop("mse_loss", "mse_loss(y, ŷ) = ½(y − ŷ)²", 1, screen=lambda rng: [
                 (0.0, 1.0), (2.0, -1.0), *[tuple(map(float, r)) for r in rng.normal(0, 3, (20, 2))]],
-                holds=mse_holds, strategy=_mse_strategy),
+                holds=mse_holds, strategy=_mse_strategy, role=EVIDENCE),
         )),
         Exercise("linear_neuron_grads", "neuron", (
             agree("linear_neuron_grads", neuron_cases, 2),
@@ -774,7 +788,7 @@ def _exercises() -> tuple[Exercise, ...]:
             article("sigmoid_neuron_grads", p1_args, (art.P1_EXACT["dw"], art.P1_EXACT["db"]), 2,
                     name="Problem 1: ∂L/∂w and ∂L/∂b", quote=art.P1_ARTICLE,
                     helpers=("sigmoid", "sigmoid_prime")),
-            agree("sigmoid_neuron_grads", neuron_cases, 2, helpers=("sigmoid", "sigmoid_prime")),
+            agree("sigmoid_neuron_grads", neuron_cases, 2),
             neuron_consistency("sigmoid_neuron_grads", _sigmoid),
             returns_two_scalars("sigmoid_neuron_grads"),
         ), helpers=("sigmoid", "sigmoid_prime")),
@@ -782,7 +796,7 @@ def _exercises() -> tuple[Exercise, ...]:
             article("two_layer_forward", worked_args, art.WORKED_FORWARD, 1.5,
                     name="worked example: forward pass", quote=art.WORKED_ARTICLE,
                     labels=worked_labels, helpers=("sigmoid",)),
-            agree("two_layer_forward", two_layer_forward_cases, 3, helpers=("sigmoid",)),
+            agree("two_layer_forward", two_layer_forward_cases, 3),
             no_mutation("two_layer_forward", _inputs_of(two_layer_forward_cases, 1), 1.5,
                         ("x", "W1", "b1", "W2", "b2")),
         ), helpers=("sigmoid",)),
@@ -792,8 +806,7 @@ def _exercises() -> tuple[Exercise, ...]:
                     art.WORKED_GRADS, 3, name="worked example: gradients",
                     quote=art.WORKED_ARTICLE, labels=("x", "y", "W1", "b1", "W2", "b2", "cache"),
                     helpers=("sigmoid", "sigmoid_prime")),
-            agree("two_layer_backward", two_layer_backward_cases, 5,
-                  helpers=("sigmoid", "sigmoid_prime")),
+            agree("two_layer_backward", two_layer_backward_cases, 5),
             custom("agrees with finite differences of your forward pass", 3, "consistency",
                    two_layer_consistency),
             no_mutation("two_layer_backward", _inputs_of(two_layer_backward_cases, 1), 1,
@@ -804,7 +817,7 @@ def _exercises() -> tuple[Exercise, ...]:
                     (_f(art.P2_Y_HAT), p2_cache), 1.5, name="Problem 2: forward pass",
                     quote=art.P2_NOTE, labels=("X=[[−1]]", "params", "['relu', 'sigmoid']"),
                     helpers=ACTS),
-            agree("forward", forward_cases, 4.5, helpers=ACTS),
+            agree("forward", forward_cases, 4.5),
             custom("returns (A_L, cache) and leaves its inputs untouched", 2, "hygiene",
                    forward_structure),
         ), helpers=ACTS),
@@ -829,7 +842,7 @@ def _exercises() -> tuple[Exercise, ...]:
                      (_f(art.WORKED_GRADS["dW2"]), _f(art.WORKED_GRADS["db2"]))], 1,
                     name="worked example as a batch of one", quote=art.WORKED_ARTICLE,
                     labels=("Y=[[1]]", "params", "cache", "['sigmoid', 'sigmoid']"), helpers=ACTS),
-            agree("backward", backward_cases, 7, helpers=ACTS),
+            agree("backward", backward_cases, 7),
             custom("agrees with finite differences of your forward and loss", 3, "consistency",
                    backward_consistency),
             prop("backward", "batch gradient = mean of per-example gradients, in any row order",
@@ -843,7 +856,7 @@ def _exercises() -> tuple[Exercise, ...]:
             custom("restores x exactly", 1.5, "hygiene", numgrad_restores),
             prop("numerical_gradient", "exact for quadratics", 1.5,
                  screen=lambda rng: [(1,), (2,)], holds=numgrad_quadratic_holds, strategy=_seeds,
-                 args_are_inputs=False),
+                 args_are_inputs=False, role=EVIDENCE),
         )),
         Exercise("relative_error", "gradcheck", (
             agree("relative_error", relative_error_cases, 1.5,
@@ -857,11 +870,11 @@ def _exercises() -> tuple[Exercise, ...]:
             no_mutation("sgd_step", _inputs_of(sgd_cases, 2), 1, ("params", "grads", "lr")),
         )),
         Exercise("train", "train", (
-            agree("train", train_cases, 1.5, helpers=TRAIN_HELPERS),
+            agree("train", train_cases, 1.5),
             custom("losses[0] is the initial loss; XOR training lowers it", 1, "property",
                    train_contract),
             no_mutation("train", _inputs_of(train_cases, 0), 0.5,
-                        ("X", "Y", "params", "activations", "lr", "epochs"), TRAIN_HELPERS),
+                        ("X", "Y", "params", "activations", "lr", "epochs")),
         ), helpers=TRAIN_HELPERS),
     )
 

@@ -1,8 +1,11 @@
-"""Implementations the engine can run a check against, all through one ``call`` method.
+"""Implementations the engine can run a check against, all through one ``call`` method that
+returns the sandbox's one result type, ``CallResult``.
 
-- ``StudentImpl``: the submission, in the sandboxed worker.
-- ``LocalImpl``: trusted code in this process: the reference, a known-wrong variant, or the
-  reference rebuilt around some of the student's own helpers (for fair blame).
+- ``StudentImpl``: the submission, in the sandboxed worker. Each call runs in a fresh process;
+  ``helpers`` (set by the engine per exercise) supplies correct versions of the student's
+  failed helpers from the trusted side, so a function is judged on its own (fair blame by
+  substitution); ``exercise`` names the time budget the calls are charged to.
+- ``LocalImpl``: trusted code in this process: the reference, or a known-wrong variant.
 """
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ import itertools
 import sys
 import time
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -20,31 +22,10 @@ import numpy as np
 
 from grader.contract import FUNCTION_MODULE
 from grader.contract import MODULES as MODULE_ORDER
+from grader.sandbox import CallResult
 
-
-@dataclass
-class Answer:
-    """What one call produced; the same fields as the sandbox's ``CallResult``."""
-    status: str
-    value: object = None
-    args_after: tuple | None = None
-    error: str = ""
-    traceback: str = ""
-    stdout: str = ""
-    seconds: float = 0.0
-    warnings: tuple = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-class HelperFailed(Exception):
-    """A student helper used inside a trusted computation did not answer."""
-
-    def __init__(self, fn: str, error: str):
-        super().__init__(f"your {fn} did not answer ({error})")
-        self.error = error
+MEMO_ITEM_BYTES = 1 << 20  # answers above this size are compared and dropped, never kept
+MEMO_TOTAL_BYTES = 32 << 20
 
 
 class LocalImpl:
@@ -55,47 +36,106 @@ class LocalImpl:
         self.name = name
         self.seconds: dict[str, float] = {}
 
-    def call(self, fn: str, *args, return_args: bool = False) -> Answer:
+    def call(self, fn: str, *args, return_args: bool = False) -> CallResult:
         if fn not in self.functions:
-            return Answer("missing", error=f"no function {fn}")
-        args = copy.deepcopy(args)  # a WorkerFunction is callable here too
+            return CallResult("missing", error=f"no function {fn}")
+        args = copy.deepcopy(args)  # a Callback is callable here too
         start = time.perf_counter()
         try:
-            with np.errstate(all="ignore"):  # the student's helpers may overflow: not our noise
+            with np.errstate(all="ignore"):
                 value = self.functions[fn](*args)
-        except HelperFailed as exc:  # the student's helper raised: report its very error
-            return Answer("exception", error=exc.error)
         except Exception as exc:  # a variant may not fit the shapes at hand
-            return Answer("exception", error=f"{type(exc).__name__}: {exc}")
+            return CallResult("exception", error=f"{type(exc).__name__}: {exc}")
         seconds = time.perf_counter() - start
         self.seconds[fn] = self.seconds.get(fn, 0.0) + seconds
-        return Answer("ok", value=value, args_after=args if return_args else None, seconds=seconds)
+        return CallResult("ok", value=value, args_after=args if return_args else None,
+                          seconds=seconds)
+
+    def call_many(self, fn: str, arg_lists, return_args: bool = False) -> list[CallResult]:
+        return [self.call(fn, *args, return_args=return_args) for args in arg_lists]
+
+
+def trusted(function: Callable) -> Callable:
+    """A reference function as a helper handed to student code: quiet about overflow."""
+    def helper(*args):
+        with np.errstate(all="ignore"):
+            return function(*args)
+    helper.__name__ = getattr(function, "__name__", "helper")
+    return helper
 
 
 class StudentImpl:
-    """The submission, answering through the sandbox. Calls are memoised: contract
-    functions are pure, and the same input often serves several checks."""
+    """The submission, answering through the sandbox. Small answers are memoised (contract
+    functions are pure, and the same input often serves several checks); the memo is keyed
+    by the helpers supplied too, and bounded in bytes."""
 
     def __init__(self, sandbox):
         self.sandbox = sandbox
         self.name = "student"
         self.seconds: dict[str, float] = {}
-        self._memo: dict[tuple, Answer] = {}
+        self.exercise: str | None = None  # the time budget calls are charged to
+        self.helpers: dict[str, Callable] = {}  # correct versions of failed helpers
+        self._memo: dict[tuple, CallResult] = {}
+        self._memo_bytes = 0
 
-    def call(self, fn: str, *args, return_args: bool = False):
+    def _key(self, fn, args, return_args):
         key = _key(fn, args, return_args)
+        return None if key is None else (key, tuple(sorted(self.helpers)))
+
+    def _remember(self, key, result: CallResult) -> None:
+        if key is None:
+            return
+        size = _nbytes(result.value) + _nbytes(result.args_after)
+        if size <= MEMO_ITEM_BYTES and self._memo_bytes + size <= MEMO_TOTAL_BYTES:
+            self._memo[key] = result
+            self._memo_bytes += size
+
+    def _account(self, fn: str, result: CallResult) -> None:
+        self.seconds[fn] = self.seconds.get(fn, 0.0) + (result.seconds or 0.0)
+
+    def call(self, fn: str, *args, return_args: bool = False) -> CallResult:
+        key = self._key(fn, args, return_args)
         if key is not None and key in self._memo:
             return self._memo[key]
-        result = self.sandbox.call(FUNCTION_MODULE[fn], fn, *args, return_args=return_args)
-        self.seconds[fn] = self.seconds.get(fn, 0.0) + result.seconds
-        if key is not None:
-            self._memo[key] = result
+        result = self.sandbox.call(FUNCTION_MODULE[fn], fn, *args, return_args=return_args,
+                                   helpers=self.helpers or None, budget=self.exercise)
+        self._account(fn, result)
+        self._remember(key, result)
         return result
+
+    def call_many(self, fn: str, arg_lists, return_args: bool = False) -> list[CallResult]:
+        """Calls that no check compares with each other, in one process (cheaper)."""
+        arg_lists = list(arg_lists)
+        keys = [self._key(fn, args, return_args) for args in arg_lists]
+        todo = [i for i, k in enumerate(keys) if k is None or k not in self._memo]
+        results: list = [None if i in todo else self._memo[keys[i]] for i in range(len(keys))]
+        if todo:
+            module = FUNCTION_MODULE[fn]
+            fresh = self.sandbox.call_many(
+                [(module, fn, tuple(arg_lists[i]), return_args) for i in todo],
+                helpers=self.helpers or None, budget=self.exercise)
+            for i, result in zip(todo, fresh):
+                self._account(fn, result)
+                self._remember(keys[i], result)
+                results[i] = result
+        return results
+
+
+def _nbytes(value, depth=0) -> int:
+    if depth > 8:
+        return 0
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (list, tuple)):
+        return 64 + sum(_nbytes(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return 64 + sum(_nbytes(v, depth + 1) for v in value.values())
+    if isinstance(value, str):
+        return len(value)
+    return 32
 
 
 def _key(fn, args, return_args):
-    import numpy as np
-
     def freeze(v, depth=0):
         if depth > 6:
             raise TypeError
@@ -125,14 +165,8 @@ def solutions_dir() -> Path:
     return Path(solutions.__file__).parent
 
 
-def reference_functions(overrides: Mapping[str, Callable] | None = None) -> dict[str, Callable]:
-    """Contract name → function from a fresh load of ``solutions/``.
-
-    ``overrides`` replaces some functions *before* the modules that use them are loaded, so
-    that the reference's own logic runs on the student's helpers (e.g. the reference
-    ``backward`` with the student's ``sigmoid_prime``): fair blame for one bug.
-    """
-    overrides = dict(overrides or {})
+def reference_functions() -> dict[str, Callable]:
+    """Contract name → function from a fresh, private load of ``solutions/``."""
     root = solutions_dir()
     name = f"_bp_reference_{next(_counter)}"
     package = types.ModuleType(name)
@@ -148,49 +182,9 @@ def reference_functions(overrides: Mapping[str, Callable] | None = None) -> dict
             spec.loader.exec_module(module)
             for fn, mod in FUNCTION_MODULE.items():
                 if mod == module_name:
-                    if fn in overrides:
-                        setattr(module, fn, overrides[fn])
                     functions[fn] = getattr(module, fn)
             setattr(package, module_name, module)
     finally:
         for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
             del sys.modules[key]
-    # The overridden functions themselves are the student's; the rest are the reference's.
     return functions
-
-
-def _write_back(original, after, depth=0) -> None:
-    """Copy what the worker did to an argument into the original, in place, so that a
-    proxy behaves like an in-process call (a helper that mutates its input does so here)."""
-    import numpy as np
-
-    if depth > 8:
-        return
-    if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
-        if original.shape == after.shape and original.flags.writeable:
-            try:
-                np.copyto(original, after, casting="unsafe")
-            except (TypeError, ValueError):
-                pass
-    elif isinstance(original, (list, tuple)) and isinstance(after, (list, tuple)):
-        for i, (o, a) in enumerate(zip(original, after)):
-            if isinstance(original, list) and not isinstance(o, (np.ndarray, list, tuple)):
-                original[i] = a
-            else:
-                _write_back(o, a, depth + 1)
-    elif isinstance(original, dict) and isinstance(after, dict):
-        for key in original:
-            if key in after:
-                _write_back(original[key], after[key], depth + 1)
-
-
-def student_proxy(student: StudentImpl, fn: str) -> Callable:
-    def proxy(*args):
-        result = student.call(fn, *args, return_args=True)
-        if not result.ok:
-            raise HelperFailed(fn, result.error)
-        for original, after in zip(args, result.args_after or ()):
-            _write_back(original, after)
-        return result.value
-    proxy.__name__ = fn
-    return proxy

@@ -965,7 +965,7 @@ def test_the_hosts_memory_stays_small_whatever_the_notebooks_hold(tmp_path):
             zf.writestr(f"{i}.ipynb", nbformat.writes(new_notebook(cells=[new_code_cell(body)])))
     got = _measure(ROOT, z, "submission.MAX_CELL_BYTES = submission.MAX_CODE_BYTES = 2**30")
     assert got.get("modules") == ["activations"], got
-    assert got["host_mib"] < 100, got
+    assert got["host_mib"] < 200, got  # 65 MiB here when quiet; the bound is 512 (once 7.9 GB)
     assert got["child_mib"] < submission.STAGER_MEMORY / 2**20, got
     assert got["seconds"] < 30, got
 
