@@ -103,21 +103,21 @@ def main() -> None:
 def _grade(path: Path, public_only: bool, **overrides):
     from grader.api import grade
     from grader.sandbox.host import SandboxUnavailable
+    from grader.sanitize import line
+    from grader.secret import SecretError
     from grader.settings import CHECK, GRADE
     from grader.submission import SubmissionError
 
-    base = CHECK if public_only else GRADE
-    settings = base.__class__(**{**base.__dict__, **{k: v for k, v in overrides.items()
-                                                      if v is not None}})
+    settings = (CHECK if public_only else GRADE).replace(**overrides)
     try:
         return grade(path, public_only=public_only, settings=settings)
-    except SubmissionError as exc:
-        raise UserError(str(exc)) from None
+    except (SubmissionError, SecretError) as exc:  # names from the submission: sanitised
+        raise UserError(line(str(exc))) from None
     except SandboxUnavailable as exc:
-        raise UserError(f"the sandbox is not available: {exc}") from None
+        raise UserError(f"the sandbox is not available: {line(str(exc))}") from None
     except Exception as exc:  # a bug of ours: one line, never a traceback
-        raise GraderFailed(f"the grader failed ({type(exc).__name__}: {exc}); please report "
-                           "it") from None
+        raise GraderFailed(line(f"the grader failed ({type(exc).__name__}: {exc}); please "
+                                "report it")) from None
 
 
 def _emit(text: str, output: Path | None, overwrite: bool) -> None:
@@ -147,7 +147,8 @@ def _emit(text: str, output: Path | None, overwrite: bool) -> None:
 @click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "rlimits"]), default=None,
               help="Sandbox: bubblewrap when available (auto), or insist on one.")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=None,
-              help="Seconds one call of a student function may take [default: 5].")
+              help="Seconds one call of a student function may take [default: 3]; each "
+                   "exercise has a budget of 4 s in all (grader/limits.py).")
 def grade(path: Path, fmt: str, output: Path | None, overwrite: bool, audience: str,
           reveal: bool | None, isolation: str | None, timeout: float | None) -> None:
     """Grade a submission: a folder, a .zip, or notebooks (see CONTRACT.md)."""
@@ -159,7 +160,8 @@ def grade(path: Path, fmt: str, output: Path | None, overwrite: bool, audience: 
     except GraderFailed as exc:
         if fmt == "gradescope":  # Gradescope needs a results.json even when we fail
             _emit(json.dumps({"score": 0.0, "output": f"{exc.message}; your instructor will "
-                              "regrade this submission", "tests": []}), output, overwrite)
+                              "regrade this submission", "tests": []}, allow_nan=False,
+                             ensure_ascii=False), output, overwrite)
         raise
     _emit(render(report, fmt, audience=audience), output, overwrite)
 

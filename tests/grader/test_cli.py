@@ -220,3 +220,18 @@ def test_signal_handlers_are_restored_after_a_command():
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     run("grade", "--help")
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_timeout_option_sets_the_call_deadline(example_json):
+    result = run("grade", EXAMPLE, "--format", "json", "--timeout", "2")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["score"] == example_json["score"]
+
+
+def test_a_bad_course_secret_is_a_one_line_usage_error(monkeypatch):
+    monkeypatch.setenv("BPCOURSE_SECRET", "short")
+    result = run("grade", EXAMPLE)
+    assert result.exit_code == 2
+    assert "course secret" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    monkeypatch.setenv("BPCOURSE_SECRET", "short")
+    assert run("check", EXAMPLE).exit_code in (0, 1)  # students never need the secret
