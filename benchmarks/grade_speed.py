@@ -1,16 +1,14 @@
-"""Benchmark: wall time of `bpcourse grade` on a full correct submission, and the hostile bank.
+"""Benchmark: wall time of `bpcourse grade` on a full correct submission.
 
-    python benchmarks/grade_speed.py [--runs 11] [--skip-hostile] [--against CHECKOUT]
+    python benchmarks/grade_speed.py [--runs 11] [--against CHECKOUT]
 
 Prints the median (and min/max) wall time of the whole command, start-up included, on the
 reference without markers (a full correct submission). With ``--against`` (another checkout
 of the repository, e.g. ``git worktree add /tmp/before <commit>``), runs that checkout's
 grader on the same submission, alternating with this one's, and prints both medians and
-their ratio: measured in one run, so the machine's load weighs on both alike. Then it grades
-every hostile submission
-of tests/bank with the command line and counts grader crashes: a crash is a non-zero exit, a
-traceback, or output that is not the contract's JSON. Target: median ≤ 1.0 s on 2 cores,
-no crash. This is a script, not a timed test: the machine is shared and noisy.
+their ratio: measured in one run, so the machine's load weighs on both alike. The hostile
+bank has its own script, ``benchmarks/hostile_bank.py``. This is a script, not a timed
+test: the machine is shared and noisy.
 """
 from __future__ import annotations
 
@@ -21,7 +19,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -64,33 +61,9 @@ def correct_submission_times(runs: int, against: Path | None = None
     return times, theirs
 
 
-def hostile_bank() -> list[tuple[str, float, str]]:
-    from tests.bank.assemble import assemble
-    from tests.bank.cases import of
-
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for case in of("hostile"):
-            folder = assemble(case, Path(tmp) / case.name, marker=f"bench-{os.getpid()}-{case.name}",
-                              port=9)
-            seconds, done = timed(command() + ["grade", str(folder), "--format", "json"])
-            verdict = "ok"
-            try:
-                report = json.loads(done.stdout)
-                score = report["score"]
-            except (ValueError, KeyError):
-                verdict = "CRASH (no JSON)"
-                score = None
-            if done.returncode != 0 or "Traceback" in done.stderr:
-                verdict = f"CRASH (exit {done.returncode})"
-            rows.append((case.name, seconds, verdict if score is None else f"{verdict}, score {score}"))
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11)
-    parser.add_argument("--skip-hostile", action="store_true")
     parser.add_argument("--against", type=Path, help="another checkout to compare with")
     options = parser.parse_args()
 
@@ -101,15 +74,6 @@ def main() -> None:
         print(f"  {options.against}, alternating: median {statistics.median(theirs):.3f} s "
               f"(min {min(theirs):.3f}, max {max(theirs):.3f}); ratio this/that "
               f"{statistics.median(times) / statistics.median(theirs):.2f}")
-    if options.skip_hostile:
-        return
-    rows = hostile_bank()
-    crashes = [r for r in rows if r[2].startswith("CRASH")]
-    for name, seconds, verdict in rows:
-        print(f"  {name:22s} {seconds:6.2f} s  {verdict}")
-    print(f"hostile bank: {len(rows)} submissions graded in {sum(r[1] for r in rows):.1f} s, "
-          f"{len(crashes)} grader crash(es)")
-    sys.exit(1 if crashes else 0)
 
 
 if __name__ == "__main__":
