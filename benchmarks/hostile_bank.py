@@ -4,7 +4,7 @@
 
 Each case is assembled as test_bank.py does (placeholders filled, generated content written)
 and graded with `bpcourse grade PATH --format json` in a subprocess: a tiny wrapper that calls
-``grader.cli.main`` and, whatever happens, reports its own peak RSS (RUSAGE_SELF: the grader
+``grader.cli.main`` and, whatever happens, reports its own peak RSS (VmHWM: the grader
 process alone) and its children's (RUSAGE_CHILDREN: the largest reaped child, i.e. the sandbox
 worker or a loader child; a child forked before it exec'd counts the parent's pages it shared,
 so a large grader shows a large child too) on stderr. Every run happens in a throwaway PID namespace when
@@ -66,7 +66,8 @@ finally:
         sys.stdout.flush()
     except BaseException:
         pass
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM: this process's own peak (ru_maxrss would keep the RSS of whoever forked it)
+    own = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     sys.stderr.write("\\n{TAG}-RSS %d %d\\n" % (own, kids))
     sys.stderr.flush()
