@@ -111,7 +111,31 @@ def grade_in_process(path: Path) -> dict:
         report = api.grade(path)
     except BaseException as exc:  # noqa: BLE001 - even SystemExit must not escape the grader
         pytest.fail(f"grade() raised {type(exc).__name__}: {exc}", pytrace=True)
+    assert_reports_cannot_be_forged(report)
     return as_dict(report)
+
+
+def _strict(text: str):
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+    text.encode("utf-8")  # a lone surrogate cannot be encoded
+    return json.loads(text, parse_constant=refuse)
+
+
+def assert_reports_cannot_be_forged(report) -> None:
+    """Whatever the submission wrote into its errors, names or prints: every renderer gives
+    strict UTF-8 JSON, and the text report one score line and no control characters."""
+    from grader.render import render
+
+    for audience in ("instructor", "student"):
+        _strict(render(report, "json", audience=audience))
+        _strict(render(report, "gradescope", audience=audience))
+        text = render(report, "text", audience=audience)
+        text.encode("utf-8")
+        assert [ln for ln in text.splitlines() if ln.lstrip().startswith("Score")] == \
+            [text.splitlines()[0]], "a second line reads like a score"
+        bad = {c for c in text if (ord(c) < 32 and c != "\n") or 0x7f <= ord(c) < 0xa0}
+        assert not bad, f"control characters in the text report: {sorted(map(ord, bad))}"
 
 
 # ------------------------------------------------------------------ the reference and the stubs
