@@ -53,6 +53,10 @@ class Check:
     visibility: str
     run: Callable[["Context"], Outcome]
     role: str = EVIDENCE
+    # The calls this check will make that no check compares with another call: (args,
+    # return_args) pairs. The engine runs an exercise's in one process before its checks
+    # (one fork instead of one per check); the checks then find the answers memoised.
+    independent_calls: Callable[["Context"], list] | None = None
 
     @property
     def needs_reference(self) -> bool:
@@ -218,7 +222,9 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
         student = detail if ctx.settings.reveal_expected else head
         return Outcome(passed / n, detail, student, mistake)
 
-    return Check(name, points, "reference", HIDDEN, run)
+    return Check(name, points, "reference", HIDDEN, run,
+                 independent_calls=lambda ctx: [(args, False) for _, args in
+                                                cases(ctx.rng(fn + name))])
 
 
 def _with_helpers(ctx: Context) -> str:
@@ -253,7 +259,8 @@ def article(fn: str, args: tuple, expected, points: float, *, name: str, quote: 
             msg += f"; note that {', '.join(blamed)}, which this uses, fails its own checks"
         return Outcome(0.0, msg, mistake=mistake)
 
-    return Check(name, points, "article", PUBLIC, run, role=ARTICLE)
+    return Check(name, points, "article", PUBLIC, run, role=ARTICLE,
+                 independent_calls=lambda ctx: [(args, False)])
 
 
 # ---------------------------------------------------------------------------- properties
@@ -264,16 +271,23 @@ class PropertyFailed(AssertionError):
 
 def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Generator], list[tuple]],
          holds: Callable[..., str | None], strategy: Callable[[], object],
-         args_are_inputs: bool = True, role: str = SUPPORTING) -> Check:
+         args_are_inputs: bool = True, role: str = SUPPORTING,
+         independent: bool = False) -> Check:
     """A property of the student's function, over a seeded screen of inputs and, when the
     settings ask for it, a hypothesis search. A failure is shrunk by hypothesis to a small
-    counterexample that the feedback shows. With ``args_are_inputs`` the property's
+    counterexample that the feedback shows (``independent``: each call is judged alone, so
+    the screen's calls may share one process). With ``args_are_inputs`` the property's
     arguments are the function's own, so the smallest counterexample is also checked
     against the known mistakes."""
 
     def run(ctx: Context) -> Outcome:
         call = StudentCalls(ctx, fn)
         failing: list[tuple] = []
+        inputs = screen(ctx.rng(fn + name))
+        if independent:
+            # ``holds`` makes one call per input and compares it with a formula only, never
+            # with another call: the screen may run in one process (the answers are memoised).
+            ctx.student.call_many(fn, inputs)
 
         def tracked(call, *args):
             message = holds(call, *args)
@@ -283,7 +297,7 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
 
         try:
             failure = None
-            for args in screen(ctx.rng(fn + name)):
+            for args in inputs:
                 failure = tracked(call, *args)
                 if failure:
                     break
@@ -394,13 +408,15 @@ def no_mutation(fn: str, make_args: Callable[[np.random.Generator], tuple], poin
         return Outcome(1.0, "leaves its arguments untouched")
 
     return Check("leaves its arguments untouched", points, "hygiene", PUBLIC, run,
-                 role=SUPPORTING)
+                 role=SUPPORTING,
+                 independent_calls=lambda ctx: [(make_args(ctx.rng(fn + "mutation")), True)])
 
 
 def custom(name: str, points: float, kind: str, run: Callable[[Context], Outcome],
-           visibility: str = PUBLIC, role: str | None = None) -> Check:
+           visibility: str = PUBLIC, role: str | None = None,
+           independent_calls: Callable[[Context], list] | None = None) -> Check:
     """A check written out in full; hygiene supports an answer, anything else is evidence
     unless ``role`` says otherwise."""
     if role is None:
         role = SUPPORTING if kind == "hygiene" else EVIDENCE
-    return Check(name, points, kind, visibility, run, role)
+    return Check(name, points, kind, visibility, run, role, independent_calls)

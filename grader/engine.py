@@ -28,6 +28,7 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
         student.exercise = exercise.name
         student.helpers = ctx.helpers_for(exercise.helpers)
         roles = []
+        _prefetch(exercise, ctx, public_only)
         for check in exercise.checks:
             if public_only and check.needs_reference:
                 continue
@@ -52,6 +53,23 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
         results[exercise.name] = result
     student.exercise, student.helpers = None, {}
     return results
+
+
+def _prefetch(exercise: Exercise, ctx: Context, public_only: bool) -> None:
+    """One process for every call of the exercise that no check compares with another (the
+    hidden cases, the article's problem, hygiene inputs): the checks find them memoised."""
+    prefetch = getattr(ctx.student, "prefetch", None)
+    if prefetch is None:
+        return
+    items = []
+    for check in exercise.checks:
+        if check.independent_calls is not None and not (public_only and check.needs_reference):
+            try:
+                items += check.independent_calls(ctx)
+            except Exception:  # a check's own inputs failing is reported when it runs
+                continue
+    if len(items) > 1:
+        prefetch(exercise.name, items)
 
 
 def _credit_needs_evidence(result: ExerciseResult, roles: list[str]) -> None:

@@ -175,7 +175,8 @@ def shape_and_finite(fn: str, points: float, overflow_mistake: str = "non_finite
                       + (f". {MISTAKES[overflow_mistake]}" if overflow_mistake != "non_finite" else ""))
         return Outcome(1.0, "keeps the shape of its input (float, 0-d, empty, N-d); finite "
                             "for |z| up to 1000", advice=advice)
-    return custom("same shape as its input; finite for large |z|", points, "hygiene", run)
+    return custom("same shape as its input; finite for large |z|", points, "hygiene", run,
+                  independent_calls=lambda ctx: [((z,), False) for z in inputs])
 
 
 def activation(fn, truth, formula, points_ref, points_prop, points_hyg, extra_props=(),
@@ -249,7 +250,8 @@ def returns_two_scalars(fn: str) -> Check:
             return Outcome(0.0, f"{fn} returned {describe(answer.value)}; expected a pair of "
                                 "scalars (dL/dw, dL/db)")
         return Outcome(1.0, "returns a pair of scalars")
-    return custom("returns a pair of scalars", 1, "hygiene", run)
+    return custom("returns a pair of scalars", 1, "hygiene", run,
+                  independent_calls=lambda ctx: [((0.3, -0.7, 0.2, 1.0), False)])
 
 
 def mse_cases(rng):
@@ -309,26 +311,44 @@ def two_layer_backward_cases(rng):
 
 def directional_check(grads: list, blocks: list, objective, rng, names: list[str],
                       eps: float = 1e-5) -> str | None:
-    """Compare a gradient with central differences along one random direction per block:
-    ⟨g, v⟩ against (f(θ + εv) − f(θ − εv)) / 2ε. Two evaluations per block instead of two
-    per element, and a wrong gradient disagrees along a random direction with probability 1."""
-    for k, (block, grad, name) in enumerate(zip(blocks, grads, names)):
+    """Compare a gradient with central differences along random directions:
+    ⟨g, v⟩ against (f(θ + εv) − f(θ − εv)) / 2ε. First one direction through every block at
+    once (two evaluations in all: a wrong gradient anywhere disagrees with probability 1);
+    only when that disagrees, one direction per block, to name the block that is wrong."""
+    arrays = []
+    for block, grad, name in zip(blocks, grads, names):
         grad = np.asarray(grad, dtype=float) if not isinstance(grad, np.ndarray) else grad
         if grad.shape != block.shape:
             return f"{name} has shape {grad.shape}, expected {block.shape}"
-        v = rng.normal(0, 1, block.shape)
-        v /= max(float(np.linalg.norm(v)), 1e-12)
+        arrays.append(grad)
+    directions = [rng.normal(0, 1, block.shape) for block in blocks]
+    norm = max(float(np.sqrt(sum(np.sum(v * v) for v in directions))), 1e-12)
+    directions = [v / norm for v in directions]
+
+    def disagree(ks):
         values = []
         for sign in (1, -1):
             moved = [b.copy() for b in blocks]
-            moved[k] = block + sign * eps * v
+            for k in ks:
+                moved[k] = blocks[k] + sign * eps * directions[k]
             values.append(objective(moved))
         numeric = (values[0] - values[1]) / (2 * eps)
-        analytic = float(np.sum(grad * v))
-        if not np.isfinite(analytic) or abs(numeric - analytic) > 1e-6 * max(abs(numeric), abs(analytic)) + 1e-9:
-            return (f"{name} along a random direction v: ⟨{name}, v⟩ = {analytic:.6g}, but central "
-                    f"differences of the loss give {numeric:.6g}")
-    return None
+        analytic = float(sum(np.sum(arrays[k] * directions[k]) for k in ks))
+        if not np.isfinite(analytic) or \
+                abs(numeric - analytic) > 1e-6 * max(abs(numeric), abs(analytic)) + 1e-9:
+            return analytic, numeric
+        return None
+
+    every = disagree(range(len(blocks)))
+    if every is None:
+        return None
+    for k, name in enumerate(names):
+        found = disagree([k])
+        if found:
+            return (f"{name} along a random direction v: ⟨{name}, v⟩ = {found[0]:.6g}, but "
+                    f"central differences of the loss give {found[1]:.6g}")
+    return (f"along a random direction v through every parameter: ⟨grads, v⟩ = {every[0]:.6g}, "
+            f"but central differences of the loss give {every[1]:.6g}")
 
 
 def two_layer_consistency(ctx):
@@ -443,6 +463,11 @@ def loss_holds(call, seed):
     return None
 
 
+def _seed_screen(n: int):
+    """A screen of ``n`` seeds drawn from the check's rng (the course secret's, in grade)."""
+    return lambda rng: [(int(s),) for s in rng.integers(0, 10_000, n)]
+
+
 def _seeds():
     from hypothesis import strategies as st
 
@@ -467,7 +492,7 @@ def batch_holds(call, seed):
     """The batch gradient is the mean of the per-example gradients, in any row order."""
     rng = np.random.default_rng(seed)
     spec = NETS[seed % len(NETS)]
-    sizes, acts, B = spec[0], spec[1], max(spec[2], 2)
+    sizes, acts, B = spec[0], spec[1], min(max(spec[2], 2), 3)  # each row is one more process
     params, cache, acts, Y = _random_cache(rng, sizes, acts, B)
     full = call(Y, params, cache, acts)
     rows = [call(Y[i:i + 1], params, [(A[i:i + 1], Z[i:i + 1]) for A, Z in cache], acts)
@@ -496,6 +521,10 @@ def backward_consistency(ctx):
     """Central differences of the student's own loss(forward(...)) against their backward."""
     use_ref = bool({"forward", "loss"} & ctx.failed) and ctx.reference is not None
     impl = ctx.reference if use_ref else ctx.student
+    # The loss of a forward pass is a formula the grader knows: in grade, the reference's
+    # (the student's loss either passed its own checks, and so equals it, or is replaced by
+    # it); in check, the student's own. One sandbox call per evaluation instead of two.
+    loss_impl = ctx.reference or impl
     whose = "the reference" if use_ref else "your"
     rng = ctx.rng("backward_fd")
     for spec in FD_NETS:
@@ -510,7 +539,7 @@ def backward_consistency(ctx):
                 A_L = out.value[0]
             except (TypeError, IndexError, KeyError):
                 raise ValueError("forward does not return (A_L, cache)") from None
-            value = impl.call("loss", A_L, Y)
+            value = loss_impl.call("loss", A_L, Y)
             if not value.ok:
                 raise ValueError(failure_text("loss", value))
             return float(np.asarray(value.value, dtype=float))
@@ -779,7 +808,7 @@ def _exercises() -> tuple[Exercise, ...]:
             agree("mse_loss", mse_cases, 1),
             prop("mse_loss", "mse_loss(y, ŷ) = ½(y − ŷ)²", 1, screen=lambda rng: [
                 (0.0, 1.0), (2.0, -1.0), *[tuple(map(float, r)) for r in rng.normal(0, 3, (20, 2))]],
-                holds=mse_holds, strategy=_mse_strategy, role=EVIDENCE),
+                holds=mse_holds, strategy=_mse_strategy, role=EVIDENCE, independent=True),
         )),
         Exercise("linear_neuron_grads", "neuron", (
             agree("linear_neuron_grads", neuron_cases, 2),
@@ -828,7 +857,7 @@ def _exercises() -> tuple[Exercise, ...]:
                     quote="exact: 0.0730583", labels=("Y_hat=[[0.617748]]", "Y=[[1]]")),
             agree("loss", loss_cases, 2),
             prop("loss", "a mean over examples: repeating or reordering the batch changes nothing",
-                 1, screen=lambda rng: [(1,), (2,), (3,)], holds=loss_holds, strategy=_seeds,
+                 1, screen=_seed_screen(2), holds=loss_holds, strategy=_seeds,
                  args_are_inputs=False),
         )),
         Exercise("backward", "network", (
@@ -848,7 +877,7 @@ def _exercises() -> tuple[Exercise, ...]:
             custom("agrees with finite differences of your forward and loss", 3, "consistency",
                    backward_consistency),
             prop("backward", "batch gradient = mean of per-example gradients, in any row order",
-                 2, screen=lambda rng: [(2,), (4,), (5,)], holds=batch_holds,
+                 2, screen=_seed_screen(2), holds=batch_holds,
                  strategy=_seeds, args_are_inputs=False),
             no_mutation("backward", backward_mutation_args, 1,
                         ("Y", "params", "cache", "activations")),
@@ -857,14 +886,14 @@ def _exercises() -> tuple[Exercise, ...]:
             agree("numerical_gradient", numgrad_cases, 3),
             custom("restores x exactly", 1.5, "hygiene", numgrad_restores),
             prop("numerical_gradient", "exact for quadratics", 1.5,
-                 screen=lambda rng: [(1,), (2,)], holds=numgrad_quadratic_holds, strategy=_seeds,
+                 screen=_seed_screen(2), holds=numgrad_quadratic_holds, strategy=_seeds,
                  args_are_inputs=False, role=EVIDENCE),
         )),
         Exercise("relative_error", "gradcheck", (
             agree("relative_error", relative_error_cases, 1.5,
                   alternatives=(_relative_error_global,)),
             prop("relative_error", "0.0 for two zero arrays; symmetric; in [0, 1]", 1.5,
-                 screen=lambda rng: [(1,), (2,)], holds=relative_error_holds, strategy=_seeds,
+                 screen=_seed_screen(2), holds=relative_error_holds, strategy=_seeds,
                  args_are_inputs=False),
         )),
         Exercise("sgd_step", "train", (

@@ -105,20 +105,32 @@ class StudentImpl:
 
     def call_many(self, fn: str, arg_lists, return_args: bool = False) -> list[CallResult]:
         """Calls that no check compares with each other, in one process (cheaper)."""
-        arg_lists = list(arg_lists)
-        keys = [self._key(fn, args, return_args) for args in arg_lists]
-        todo = [i for i, k in enumerate(keys) if k is None or k not in self._memo]
-        results: list = [None if i in todo else self._memo[keys[i]] for i in range(len(keys))]
+        return self.prefetch(fn, [(args, return_args) for args in arg_lists])
+
+    def prefetch(self, fn: str, items) -> list[CallResult]:
+        """``(args, return_args)`` calls that no check compares with each other, in one
+        process; what is not memoised yet is run, and small answers are remembered."""
+        items = [(tuple(args), bool(r)) for args, r in items]
+        keys = [self._key(fn, args, r) for args, r in items]
+        todo, seen = [], set()
+        for i, k in enumerate(keys):
+            if k is None or (k not in self._memo and k not in seen):
+                todo.append(i)
+                if k is not None:
+                    seen.add(k)
+        fresh = {}
         if todo:
             module = FUNCTION_MODULE[fn]
-            fresh = self.sandbox.call_many(
-                [(module, fn, tuple(arg_lists[i]), return_args) for i in todo],
+            answers = self.sandbox.call_many(
+                [(module, fn, items[i][0], items[i][1]) for i in todo],
                 helpers=self.helpers or None, budget=self.exercise)
-            for i, result in zip(todo, fresh):
+            for i, result in zip(todo, answers):
                 self._account(fn, result)
                 self._remember(keys[i], result)
-                results[i] = result
-        return results
+                fresh[i] = result
+        return [fresh[i] if i in fresh else
+                self._memo.get(keys[i]) or fresh.get(keys.index(keys[i]))
+                for i in range(len(items))]
 
 
 def _nbytes(value, depth=0) -> int:
