@@ -33,10 +33,13 @@ def command() -> list[str]:
 
 def timed(args: list[str], timeout: float = 300, checkout: Path = REPO
           ) -> tuple[float, subprocess.CompletedProcess]:
+    """``args``: the command's arguments after ``bpcourse``."""
     env = None
     if checkout != REPO:  # that checkout's grader, whatever is installed
         env = dict(os.environ, PYTHONPATH=str(checkout))
-        args = [sys.executable, "-m", "grader.cli", *args[1:]]
+        args = [sys.executable, "-m", "grader.cli", *args]
+    else:
+        args = command() + list(args)
     start = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=checkout,
                           env=env)
@@ -52,7 +55,7 @@ def correct_submission_times(runs: int, against: Path | None = None
         for checkout, into in ((REPO, times), (against, theirs)):
             if checkout is None:
                 continue
-            seconds, done = timed(command() + ["grade", str(base), "--format", "json"],
+            seconds, done = timed(["grade", str(base), "--format", "json"],
                                   checkout=checkout)
             report = json.loads(done.stdout)
             assert done.returncode == 0 and report["score"] == 100.0, (
