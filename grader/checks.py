@@ -284,10 +284,6 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
         call = StudentCalls(ctx, fn)
         failing: list[tuple] = []
         inputs = screen(ctx.rng(fn + name))
-        if independent:
-            # ``holds`` makes one call per input and compares it with a formula only, never
-            # with another call: the screen may run in one process (the answers are memoised).
-            ctx.student.call_many(fn, inputs)
 
         def tracked(call, *args):
             message = holds(call, *args)
@@ -317,7 +313,12 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
                 pass
         return Outcome(0.0, failure, mistake=mistake)
 
-    return Check(name, points, "property", PUBLIC, run, role=role)
+    # ``independent``: ``holds`` makes one call per input and compares it with a formula only,
+    # never with another call, so the engine may run the screen with the exercise's batch.
+    return Check(name, points, "property", PUBLIC, run, role=role,
+                 independent_calls=(lambda ctx: [(args, False) for args in
+                                                 screen(ctx.rng(fn + name))])
+                 if independent else None)
 
 
 _HYPOTHESIS_HOME: list[str] = []

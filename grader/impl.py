@@ -112,13 +112,16 @@ class StudentImpl:
         process; what is not memoised yet is run, and small answers are remembered."""
         items = [(tuple(args), bool(r)) for args, r in items]
         keys = [self._key(fn, args, r) for args, r in items]
-        todo, seen = [], set()
+        results: dict[int, CallResult] = {}
+        first: dict[tuple, int] = {}  # key -> the index whose call answers every twin
+        todo = []
         for i, k in enumerate(keys):
-            if k is None or (k not in self._memo and k not in seen):
+            if k is not None and k in self._memo:
+                results[i] = self._memo[k]
+            elif k is None or k not in first:
                 todo.append(i)
                 if k is not None:
-                    seen.add(k)
-        fresh = {}
+                    first[k] = i
         if todo:
             module = FUNCTION_MODULE[fn]
             answers = self.sandbox.call_many(
@@ -127,9 +130,8 @@ class StudentImpl:
             for i, result in zip(todo, answers):
                 self._account(fn, result)
                 self._remember(keys[i], result)
-                fresh[i] = result
-        return [fresh[i] if i in fresh else
-                self._memo.get(keys[i]) or fresh.get(keys.index(keys[i]))
+                results[i] = result
+        return [results[i] if i in results else results[first[keys[i]]]
                 for i in range(len(items))]
 
 

@@ -127,3 +127,32 @@ def test_consistency_checks_catch_a_wrong_gradient_in_check_mode(tmp_path, modul
     report = grade(submission(tmp_path, **{module: (old, new)}), public_only=True)
     result = {c.name: c for c in report.exercises[exercise].checks}[check]
     assert not result.passed and "central differences" in result.message, result.message
+
+
+class _CountingSandbox:
+    """Answers every call with its own first argument, counting the batches and calls."""
+
+    def __init__(self):
+        self.batches, self.calls = 0, 0
+
+    def call_many(self, calls, *, helpers=None, budget=None):
+        from grader.sandbox import CallResult
+
+        self.batches += 1
+        self.calls += len(calls)
+        return [CallResult("ok", value=args[0]) for _, _, args, _ in calls]
+
+
+def test_a_batch_runs_each_distinct_call_once_and_answers_in_order():
+    from grader.impl import StudentImpl
+
+    sandbox = _CountingSandbox()
+    student = StudentImpl(sandbox)
+    items = [((1.0,), False), ((2.0,), False), ((1.0,), False), ((1.0,), True)]
+    assert [r.value for r in student.prefetch("relu", items)] == [1.0, 2.0, 1.0, 1.0]
+    assert (sandbox.batches, sandbox.calls) == (1, 3)  # the twin of (1.0,) ran once
+    assert [r.value for r in student.call_many("relu", [(2.0,), (3.0,)])] == [2.0, 3.0]
+    assert (sandbox.batches, sandbox.calls) == (2, 4)  # (2.0,) came from the memo
+    student.helpers = {"sigmoid": abs}
+    student.call_many("relu", [(2.0,)])
+    assert sandbox.calls == 5  # other helpers supplied: not the same call
