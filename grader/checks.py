@@ -100,13 +100,6 @@ def _got_expected(got, expected) -> str:
 class CallFailed(Exception):
     """The student's function did not return (raised, hung, crashed, missing)."""
 
-    def __init__(self, message: str, final: bool):
-        super().__init__(message)
-        self.final = final  # True when calling again is pointless (hung, missing, import)
-
-
-FINAL_STATUSES = {"timeout", "skipped", "missing", "import", "crashed"}
-
 
 def failure_text(fn: str, answer) -> str:
     module = FUNCTION_MODULE.get(fn, "?")
@@ -138,7 +131,7 @@ class StudentCalls:
     def _call(self, fn: str, args: tuple):
         answer = self._ctx.student.call(fn, *args)
         if not answer.ok:
-            raise CallFailed(failure_text(fn, answer), answer.status in FINAL_STATUSES)
+            raise CallFailed(failure_text(fn, answer))
         return answer.value
 
     def __call__(self, *args):
