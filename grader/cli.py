@@ -227,5 +227,17 @@ def article() -> None:
     click.echo(render_article_report())
 
 
+def _register_class_commands() -> None:
+    from grader.classgrade import commands  # imports this module: register from grader.cli only
+
+    for name in commands.__all__:
+        main.add_command(getattr(commands, name))
+
+
+if __name__ == "grader.cli":
+    _register_class_commands()
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from grader.cli import main as _registered  # the module with every command registered
+
+    _registered()

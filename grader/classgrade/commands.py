@@ -1,0 +1,85 @@
+"""The class-scale ``bpcourse`` commands (registered in :mod:`grader.cli`)."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+__all__ = ["grade_all"]
+
+from grader.cli import EXIT_CODES, UserError
+
+
+@click.command("grade-all", epilog=EXIT_CODES)
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("grades"), show_default=True,
+              help="Output folder: results/, feedback/, gradebook.csv.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Students graded at once [default: the number of cores, fewer if memory "
+                   "is short].")
+@click.option("--assignment", default=None,
+              help="nbgrader tree: which assignment (needed when there are several).")
+@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "rlimits"]),
+              default=None, help="Sandbox of each student (see `bpcourse grade`).")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=None,
+              help="Seconds one call of a student function may take [default: 3].")
+def grade_all(submissions: Path, out: Path, workers: int | None, assignment: str | None,
+              isolation: str | None, timeout: float | None) -> None:
+    """Grade a whole class: a folder with one subfolder, zip or notebook per student, an
+    nbgrader submitted/ tree, or an LMS bulk-download zip. Resumable: a rerun grades only
+    the students without a finished result in --out."""
+    from grader.classgrade import batch, gradebook
+    from grader.classgrade.collect import CollectError, collect, remove
+    from grader.sanitize import line
+    from grader.secret import SecretError, load_secret
+
+    if not submissions.exists():
+        raise UserError(f"no such file or folder: {line(str(submissions))}")
+    try:
+        secret = load_secret()  # once, here: a missing secret is a usage error, not N failures
+    except SecretError as exc:
+        raise UserError(line(str(exc))) from None
+    if isolation == "bubblewrap":
+        from grader.sandbox.plan import probe
+
+        if probe():
+            raise UserError(f"the sandbox is not available: {line(probe())}")
+    settings = {"secret": secret, "isolation": isolation, "call_timeout": timeout}
+    settings = {k: v for k, v in settings.items() if v is not None}
+    unpacked = Path(tempfile.mkdtemp(prefix="bpcourse-class-"))
+    try:
+        try:
+            students = collect(submissions, unpacked, assignment=assignment)
+        except CollectError as exc:
+            raise UserError(line(str(exc))) from None
+        except OSError as exc:
+            raise UserError(line(f"cannot read {submissions}: {exc.strerror}")) from None
+        n = workers or batch.default_workers()
+        todo = sum(not gradebook.finished(out, s.key) for s in students)
+        if todo < len(students):
+            click.echo(f"{len(students) - todo} of {len(students)} students already graded "
+                       f"in {out}; grading the other {todo}", err=True)
+        try:
+            with click.progressbar(length=todo, label=f"grading ({n} workers)", file=sys.stderr,
+                                   show_pos=True) as bar:
+                summary = batch.grade_all(students, out, workers=n, settings=settings,
+                                          progress=bar.update)
+            if not sys.stderr.isatty():
+                click.echo("", err=True)  # the bar printed only its label
+        except OSError as exc:
+            raise UserError(line(f"cannot write to {out}: {exc.strerror}")) from None
+    finally:
+        remove(unpacked)
+    done = summary.total - summary.skipped
+    rate = done / summary.seconds if summary.seconds > 0 and done else 0.0
+    click.echo(f"graded {summary.graded}, ungradable {summary.ungradable}, failed "
+               f"{summary.failed} (of {summary.total}; {summary.skipped} from an earlier run) "
+               f"in {summary.seconds:.1f} s, {rate:.2f} students/s, {n} workers; grader peak "
+               f"RSS {summary.peak_rss_kb / 1024:.0f} MB", err=True)
+    click.echo(f"gradebook: {out / gradebook.GRADEBOOK}")
+    if summary.failed:
+        click.echo(f"{summary.failed} student(s) failed to grade; rerun to retry them", err=True)
+        sys.exit(1)
