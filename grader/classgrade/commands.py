@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["grade_all"]
+__all__ = ["grade_all", "report"]
 
 from grader.cli import EXIT_CODES, UserError
 
@@ -83,3 +83,24 @@ def grade_all(submissions: Path, out: Path, workers: int | None, assignment: str
     if summary.failed:
         click.echo(f"{summary.failed} student(s) failed to grade; rerun to retry them", err=True)
         sys.exit(1)
+
+
+@click.command("report", epilog=EXIT_CODES)
+@click.argument("grades", type=click.Path(path_type=Path))
+@click.option("--html", "target", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True, help="The page to write.")
+def report(grades: Path, target: Path) -> None:
+    """The class report of a grade-all folder: score histogram, pass rate per exercise and
+    per check, most common named mistakes, as one self-contained HTML page."""
+    from grader.classgrade import gradebook, report_html
+    from grader.sanitize import line
+
+    if not (grades / gradebook.RESULTS).is_dir():
+        raise UserError(f"no grade-all results in {line(str(grades))} (no results/ folder)")
+    try:
+        n = report_html.write(grades, target)
+    except OSError as exc:
+        raise UserError(line(f"cannot write {target}: {exc.strerror}")) from None
+    if not n:
+        raise UserError(f"no readable results in {line(str(grades / gradebook.RESULTS))}")
+    click.echo(f"wrote {target} ({n} students)")

@@ -44,3 +44,12 @@ def bpcourse(*args, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "grader.cli", *map(str, args)],
                           capture_output=True, text=True, env=env, cwd=REPO, **kw)
+
+
+@pytest.fixture(scope="session")
+def graded(small_class, tmp_path_factory) -> Path:
+    """The small class graded once by `bpcourse grade-all --workers 2`: the output folder."""
+    out = tmp_path_factory.mktemp("grades")
+    done = bpcourse("grade-all", small_class, "--out", out, "--workers", "2", timeout=600)
+    assert done.returncode == 0, done.stderr
+    return out

@@ -24,14 +24,6 @@ from tests.classgrade.conftest import CLASS, bpcourse
 STUDENTS = len(CLASS) + 1  # and not-a-zip
 
 
-@pytest.fixture(scope="module")
-def graded(small_class, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("grades")
-    done = bpcourse("grade-all", small_class, "--out", out, "--workers", "2", timeout=600)
-    assert done.returncode == 0, done.stderr
-    return out
-
-
 def _rows(out: Path) -> list[dict]:
     return list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text())))
 
