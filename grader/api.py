@@ -9,20 +9,32 @@ from grader.results import GradeReport
 from grader.settings import CHECK, GRADE, Settings
 
 
+class HiddenPartMissing(Exception):
+    """``grade`` asked of an install without the hidden part (a student's)."""
+
+
 def grade(path: Path | str, *, public_only: bool = False,
           settings: Settings | None = None) -> GradeReport:
     """Grade one submission (a folder, a .zip or notebooks; see CONTRACT.md).
 
     ``public_only`` runs the checks a student may run themselves (article numbers,
     properties, consistency of their own code) and never loads the reference solutions or
-    the course secret. Raises ``grader.submission.SubmissionError`` for input that cannot be
-    graded at all, ``grader.secret.SecretError`` when the course secret cannot be had.
+    the course secret; it works without the hidden part (``grader_hidden``) and
+    ``solutions/``, and names known mistakes from the variants only when they are installed.
+    Raises ``grader.submission.SubmissionError`` for input that cannot be graded at all,
+    ``grader.secret.SecretError`` when the course secret cannot be had, ``HiddenPartMissing``
+    when grading needs the hidden part and this install has none (a student's).
     """
+    from grader.exercises import HIDDEN
+
     from grader.sandbox import Sandbox
     from grader.submission import staged
 
     settings = settings or (CHECK if public_only else GRADE)
     seed: tuple = ()
+    if not public_only and HIDDEN is None:
+        raise HiddenPartMissing("grading needs the instructor's install (the hidden checks and "
+                                "the reference solutions); this one can only `check`")
     if not public_only:
         from grader.secret import load_secret, seed_words
 
@@ -33,11 +45,13 @@ def grade(path: Path | str, *, public_only: bool = False,
         try:
             sandbox.start()  # the worker boots while the checks and the reference load
             from grader.engine import run_checks
-            from grader.impl import LocalImpl, StudentImpl, reference_functions
+            from grader.impl import LocalImpl, StudentImpl
 
-            reference = None if public_only else LocalImpl(reference_functions(), "reference")
+            reference = None if public_only else LocalImpl(HIDDEN.reference_functions(),
+                                                           "reference")
+            variants = HIDDEN.VARIANTS if HIDDEN is not None else {}
             results = run_checks(StudentImpl(sandbox), reference, settings,
-                                 public_only=public_only, seed=seed)
+                                 public_only=public_only, seed=seed, variants=variants)
         finally:
             sandbox.close()
         notes = list(submission.notes)

@@ -44,32 +44,3 @@ def p2_params():
     import numpy as np
 
     return [(np.array(P2["W1"]), np.array(P2["b1"])), (np.array(P2["W2"]), np.array(P2["b2"]))]
-
-
-def render_article_report() -> str:
-    """The reference solutions' answers to the article's problems, as text."""
-    import numpy as np
-
-    from solutions import network, neuron, two_layer
-
-    p = P1
-    dw, db = neuron.sigmoid_neuron_grads(p["x"], p["w"], p["b"], p["y"])
-    q = WORKED
-    cache = two_layer.two_layer_forward(q["x"], q["W1"], q["b1"], q["W2"], q["b2"])
-    g = two_layer.two_layer_backward(q["x"], q["y"], q["W1"], q["b1"], q["W2"], q["b2"], cache)
-    X, Y = np.array([P2["x"]]), np.array([P2["y"]])
-    Y_hat, c2 = network.forward(X, p2_params(), P2_ACTIVATIONS)
-    (dW1, _), (dW2, _) = network.backward(Y, p2_params(), c2, P2_ACTIVATIONS)
-    fmt = lambda a: np.array2string(np.ravel(a), precision=6)  # noqa: E731
-    return "\n".join([
-        "Problem 1 (sigmoid neuron: x=0.5, w=1.2, b=-0.8, y=0)",
-        f"  dL/dw = {dw:.6g}, dL/db = {db:.6g}",
-        f"  {P1_ARTICLE}",
-        "Worked example (two sigmoid layers)",
-        f"  y_hat = {cache['y_hat'][0]:.6g}, dW1 = {fmt(g['dW1'])}, dW2 = {fmt(g['dW2'])}",
-        f"  {WORKED_ARTICLE}",
-        "Problem 2 (ReLU hidden layer, sigmoid output)",
-        f"  y_hat = {Y_hat[0, 0]:.6g}, loss = {network.loss(Y_hat, Y):.6g}, "
-        f"dW1 = {fmt(dW1)}, dW2 = {fmt(dW2)}",
-        f"  {P2_NOTE}",
-    ])

@@ -2,7 +2,10 @@
 
 A check is data: a name, points, a kind, a visibility and a ``run(ctx) -> Outcome``. The
 constructors below (``agree``, ``article``, ``prop``, ``no_mutation``) build the usual
-ones; ``grader.exercises`` declares which checks each exercise has. Every check calls
+ones; ``grader.exercises`` (public) and ``grader_hidden`` (hidden) declare which checks each
+exercise has. A check's policy (does it need the reference, does it count as evidence, is
+it scaled by the evidence) is read from its kind and role here, never tested by name in
+the engine. Every check calls
 implementations only through ``Impl.call``, so the same check runs against the student, the
 reference or a known-wrong variant.
 """
@@ -19,7 +22,6 @@ from grader.compare import describe, mismatch
 from grader.impl import FUNCTION_MODULE, LocalImpl, trusted
 from grader.results import HIDDEN, PUBLIC
 from grader.settings import Settings
-from grader.variants import VARIANTS
 
 ACTIVATION_FUNCTIONS = ("sigmoid", "sigmoid_prime", "relu", "relu_prime", "tanh", "tanh_prime")
 
@@ -60,7 +62,43 @@ class Check:
 
     @property
     def needs_reference(self) -> bool:
-        return self.visibility == HIDDEN
+        """Runs only beside the reference (``grade``): hidden cases, comparisons."""
+        kind = KINDS.get(self.kind)
+        return self.visibility == HIDDEN or bool(kind and kind.needs_reference)
+
+    @property
+    def is_evidence(self) -> bool:
+        return self.role == EVIDENCE
+
+    @property
+    def needs_evidence(self) -> bool:
+        """Counts only beside evidence: scaled by the share of evidence points earned."""
+        return self.role in _WHY_SCALED
+
+    @property
+    def why_scaled(self) -> str:
+        return _WHY_SCALED.get(self.role, "")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a kind of check is, and the policy the engine applies to it."""
+    name: str
+    needs_reference: bool  # compares with correct code: only in the instructor's install
+    default_role: str  # what its points stand for unless the check says otherwise
+
+
+KINDS = {k.name: k for k in (
+    Kind("article", False, ARTICLE),
+    Kind("reference", True, EVIDENCE),
+    Kind("property", False, EVIDENCE),  # prop() says SUPPORTING unless told otherwise
+    Kind("consistency", False, EVIDENCE),
+    Kind("hygiene", False, SUPPORTING),
+)}
+
+# Roles whose points count only beside evidence, and what feedback says when they are scaled.
+_WHY_SCALED = {ARTICLE: "the article's answers are public",
+               SUPPORTING: "a wrong answer can have this property too"}
 
 
 @dataclass
@@ -70,6 +108,8 @@ class Context:
     settings: Settings
     failed: set[str] = field(default_factory=set)  # exercises that have lost points so far
     seed: tuple = ()  # entropy of every input: the course secret's words, or the public seed
+    # Known-wrong variants by function (the hidden part's); empty without it.
+    variants: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.seed:
@@ -149,7 +189,7 @@ def _materialised(args):
 
 def detect_mistake(fn: str, args: tuple, got, select, ctx: Context) -> str | None:
     """The name of the known mistake whose variant reproduces ``got``, if any."""
-    for mistake, variant in VARIANTS.get(fn, ()):
+    for mistake, variant in ctx.variants.get(fn, ()):
         try:
             with np.errstate(all="ignore"):
                 value = variant(*_materialised(args))
@@ -409,8 +449,9 @@ def no_mutation(fn: str, make_args: Callable[[np.random.Generator], tuple], poin
 def custom(name: str, points: float, kind: str, run: Callable[[Context], Outcome],
            visibility: str = PUBLIC, role: str | None = None,
            independent_calls: Callable[[Context], list] | None = None) -> Check:
-    """A check written out in full; hygiene supports an answer, anything else is evidence
-    unless ``role`` says otherwise."""
+    """A check written out in full; its role is its kind's default (hygiene supports an
+    answer, an article problem is public, anything else is evidence) unless ``role`` says
+    otherwise."""
     if role is None:
-        role = SUPPORTING if kind == "hygiene" else EVIDENCE
+        role = KINDS[kind].default_role
     return Check(name, points, kind, visibility, run, role, independent_calls)

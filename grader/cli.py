@@ -101,7 +101,7 @@ def main() -> None:
 
 
 def _grade(path: Path, public_only: bool, **overrides):
-    from grader.api import grade
+    from grader.api import HiddenPartMissing, grade
     from grader.sandbox.host import SandboxUnavailable
     from grader.sanitize import line
     from grader.secret import SecretError
@@ -111,7 +111,7 @@ def _grade(path: Path, public_only: bool, **overrides):
     settings = (CHECK if public_only else GRADE).replace(**overrides)
     try:
         return grade(path, public_only=public_only, settings=settings)
-    except (SubmissionError, SecretError) as exc:  # names from the submission: sanitised
+    except (SubmissionError, SecretError, HiddenPartMissing) as exc:  # names from the submission: sanitised
         raise UserError(line(str(exc))) from None
     except SandboxUnavailable as exc:
         raise UserError(f"the sandbox is not available: {line(str(exc))}") from None
@@ -222,9 +222,11 @@ def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
 @main.command()
 def article() -> None:
     """Print the reference solutions' answers to the article's problems."""
-    from grader.article import render_article_report
+    from grader.exercises import HIDDEN
 
-    click.echo(render_article_report())
+    if HIDDEN is None:
+        raise UserError("`article` needs the instructor's install (the reference solutions)")
+    click.echo(HIDDEN.render_article_report())
 
 
 def _register_class_commands() -> None:

@@ -8,7 +8,7 @@ hangs or returns non-finite values earns nothing, whatever else fails the same w
 """
 from __future__ import annotations
 
-from grader.checks import ARTICLE, EVIDENCE, SUPPORTING, Context, Outcome
+from grader.checks import Context, Outcome
 from grader.exercises import EXERCISES, Exercise
 from grader.impl import LocalImpl
 from grader.results import CheckResult, ExerciseResult
@@ -17,17 +17,19 @@ from grader.settings import Settings
 
 def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
                public_only: bool = False, seed: tuple = (),
-               exercises: tuple[Exercise, ...] = EXERCISES) -> dict[str, ExerciseResult]:
+               exercises: tuple[Exercise, ...] = EXERCISES,
+               variants: dict | None = None) -> dict[str, ExerciseResult]:
     """Grade ``student`` exercise by exercise, in the contract's order (helpers first), so
     that later exercises know which of the student's helpers lost points. ``seed``: the
-    entropy of every input (the course secret's words when grading)."""
-    ctx = Context(student, reference, settings, seed=seed)
+    entropy of every input (the course secret's words when grading); ``variants``: the
+    known-wrong variants that name mistakes (the hidden part's), none by default."""
+    ctx = Context(student, reference, settings, seed=seed, variants=variants or {})
     results: dict[str, ExerciseResult] = {}
     for exercise in exercises:
         result = ExerciseResult(exercise.name, exercise.module)
         student.exercise = exercise.name
         student.helpers = ctx.helpers_for(exercise.helpers)
-        roles = []
+        ran = []
         _prefetch(exercise, ctx, public_only)
         for check in exercise.checks:
             if public_only and check.needs_reference:
@@ -43,8 +45,8 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
                 max_score=check.points, message=outcome.message, kind=check.kind,
                 visibility=check.visibility, mistake=outcome.mistake,
                 student_message=outcome.student_message))
-            roles.append(check.role)
-        _credit_needs_evidence(result, roles)
+            ran.append(check)
+        _credit_needs_evidence(result, ran)
         advice = _speed_advice(exercise.name, student, reference, settings)
         if advice:
             result.notes.append(advice)
@@ -72,25 +74,24 @@ def _prefetch(exercise: Exercise, ctx: Context, public_only: bool) -> None:
         prefetch(exercise.name, items)
 
 
-def _credit_needs_evidence(result: ExerciseResult, roles: list[str]) -> None:
+def _credit_needs_evidence(result: ExerciseResult, checks: list) -> None:
     """Article and supporting points count only beside evidence that the function works on
     inputs the student has not seen: they are scaled by the share of the exercise's evidence
     points earned. A lookup table of the article's answers, a constant, or a tidy stub earns
     nothing; an honest partial answer keeps a matching part."""
-    evidence = [c for c, role in zip(result.checks, roles) if role == EVIDENCE]
+    evidence = [c for c, check in zip(result.checks, checks) if check.is_evidence]
     total = sum(c.max_score for c in evidence)
     if not total:
         return  # nothing to stand on in this mode (e.g. `check` without a formula property)
     share = sum(c.score for c in evidence) / total
     if share >= 1.0:
         return
-    for c, role in zip(result.checks, roles):
-        if role not in (ARTICLE, SUPPORTING) or c.score <= 0:
+    for c, check in zip(result.checks, checks):
+        if not check.needs_evidence or c.score <= 0:
             continue
         c.score = round(c.score * share, 4)
         c.passed = False
-        why = ("the article's answers are public" if role == ARTICLE else
-               "a wrong answer can have this property too")
+        why = check.why_scaled
         c.message = (f"counted at {share:.0%}, the share of this exercise's checks on unseen "
                      f"inputs that pass ({why}): {c.message}")
 

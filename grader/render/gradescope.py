@@ -5,7 +5,7 @@ the student's: hidden checks never show expected values here, whatever ``audienc
 """
 from __future__ import annotations
 
-from grader.mistakes import MISTAKES
+from grader.exercises import MISTAKES
 from grader.render import dumps, points
 from grader.results import HIDDEN, ExerciseResult, GradeReport
 from grader.contract import MODULES as MODULE_ORDER

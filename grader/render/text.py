@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 
-from grader.mistakes import MISTAKES
+from grader.exercises import MISTAKES
 from grader.render import points
 from grader.results import HIDDEN, CheckResult, ExerciseResult, GradeReport
 

@@ -9,7 +9,7 @@ whole module written as a student would, the change marked by a ``# bank:`` comm
 Categories and what the tests expect (``test_bank.py``):
 
 * ``buggy``: one realistic mistake. ``exercise`` loses points, feedback for it names
-  ``mistake`` (a key of ``grader.mistakes.MISTAKES``, or a tuple of keys any of which will do;
+  ``mistake`` (a key of ``grader.exercises.MISTAKES``, or a tuple of keys any of which will do;
   ``None`` where no known-wrong variant can reasonably match), and EVERY OTHER exercise keeps full marks — even those whose code
   calls the buggy function (``cascades``): the grader grades ``backward`` on the reference
   forward's cache, and judges a function that calls the student's own helper against a

@@ -173,7 +173,7 @@ def differs(got, want) -> bool:
 
 
 def test_manifest_names_real_exercises_and_mistakes():
-    from grader.mistakes import MISTAKES
+    from grader.exercises import MISTAKES
 
     for case in CASES:
         assert case.category in ("buggy", "correct", "hostile"), case.id

@@ -30,7 +30,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.mistakes import MISTAKES
+from grader.exercises import MISTAKES
 from grader.render import AUDIENCES, FORMATS, render
 from grader.results import HIDDEN, PUBLIC, CheckResult, ExerciseResult, GradeReport
 

@@ -131,26 +131,44 @@ def test_check_exits_1_when_a_public_check_fails():
     assert CliRunner().invoke(main, ["check", str(EXAMPLE)]).exit_code == 1
 
 
-def test_check_works_without_the_reference_solutions(tmp_path):
-    """A student's install has no solutions/: `check` must not need them."""
+def test_check_works_without_the_solutions_and_the_hidden_part(tmp_path):
+    """A student's install has neither solutions/ nor the hidden part (grader_hidden): a copy
+    of the instructor's grader without both, with any installed copy of them blocked too,
+    still checks (every public check runs, the reference scores full marks on them) and
+    refuses to grade in one line."""
+    install = tmp_path / "install"
+    shutil.copytree(ROOT / "grader", install / "grader",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    assert not (install / "grader_hidden").exists() and not (install / "solutions").exists()
     blocker = (
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'solutions' or name.startswith('solutions.'):\n"
-        "            raise ImportError('no reference here')\n"
+        "        if name.split('.')[0] in ('solutions', 'grader_hidden'):\n"
+        "            raise ImportError('not in a student install', name=name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "from grader.cli import main\n"
-        "main(['check', sys.argv[1], '--format', 'json'])\n"
+        "import grader\n"
+        "assert grader.__file__.startswith(sys.argv[1]), grader.__file__\n"
+        "main(sys.argv[2:])\n"
     )
     submission = tmp_path / "sub"
     shutil.copytree(ROOT / "solutions", submission)
-    done = subprocess.run([sys.executable, "-c", blocker, str(submission)], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # installed or not
+    env = {**os.environ, "PYTHONPATH": str(install)}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-c", blocker, str(install), *args],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
+
+    done = cli("check", str(submission), "--format", "json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["score"] == report["max_score"] > 0
+    with_hidden = json.loads(run("check", submission, "--format", "json").stdout)
+    assert report["max_score"] == with_hidden["max_score"]  # the same public checks
+    graded = cli("grade", str(submission))
+    assert graded.returncode == 2 and graded.stdout == ""
+    assert graded.stderr.count("\n") == 1 and "instructor's install" in graded.stderr
 
 
 def test_grading_writes_nothing_into_the_working_folder(tmp_path):

@@ -9,7 +9,8 @@ from grader.api import grade
 from grader.checks import ARTICLE, EVIDENCE, SUPPORTING, Check, Outcome
 from grader.engine import run_checks
 from grader.exercises import BY_NAME, Exercise
-from grader.impl import LocalImpl, reference_functions
+from grader.impl import LocalImpl
+from grader_hidden import reference_functions
 from grader.settings import GRADE
 
 ROOT = Path(__file__).resolve().parents[2]

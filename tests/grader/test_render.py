@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 
 from grader import render as render_pkg
-from grader.mistakes import MISTAKES
+from grader.exercises import MISTAKES
 from grader.render import gradescope, text
 from grader.render import json as json_render
 from grader.results import HIDDEN, PUBLIC, CheckResult, ExerciseResult, GradeReport

@@ -7,9 +7,8 @@ import pytest
 from grader import article as art
 from grader.compare import mismatch
 from grader.exercises import BY_NAME
-from grader.impl import reference_functions
-from grader.mistakes import MISTAKES
-from grader.variants import VARIANTS
+from grader.exercises import MISTAKES
+from grader_hidden import VARIANTS, reference_functions
 
 REFERENCE = reference_functions()
 ALL = [(fn, mistake, variant) for fn, items in VARIANTS.items() for mistake, variant in items]
@@ -18,16 +17,18 @@ ALL = [(fn, mistake, variant) for fn, items in VARIANTS.items() for mistake, var
 def _cases(fn):
     """Inputs from the exercise's own hidden cases."""
     rng = np.random.default_rng(0)
-    from grader import exercises as ex
+    from grader_hidden import activations, gradcheck, network, neuron, train, two_layer
 
     return {
-        "sigmoid_prime": ex.elementwise_cases, "relu_prime": ex.elementwise_cases,
-        "tanh_prime": ex.elementwise_cases, "mse_loss": ex.mse_cases,
-        "linear_neuron_grads": ex.neuron_cases, "sigmoid_neuron_grads": ex.neuron_cases,
-        "two_layer_backward": ex.two_layer_backward_cases, "forward": ex.forward_cases,
-        "loss": ex.loss_cases, "backward": ex.backward_cases,
-        "numerical_gradient": ex.numgrad_cases, "relative_error": ex.relative_error_cases,
-        "sgd_step": ex.sgd_cases, "train": ex.train_cases,
+        "sigmoid_prime": activations.elementwise_cases,
+        "relu_prime": activations.elementwise_cases,
+        "tanh_prime": activations.elementwise_cases, "mse_loss": neuron.mse_cases,
+        "linear_neuron_grads": neuron.neuron_cases, "sigmoid_neuron_grads": neuron.neuron_cases,
+        "two_layer_backward": two_layer.two_layer_backward_cases,
+        "forward": network.forward_cases, "loss": network.loss_cases,
+        "backward": network.backward_cases, "numerical_gradient": gradcheck.numgrad_cases,
+        "relative_error": gradcheck.relative_error_cases, "sgd_step": train.sgd_cases,
+        "train": train.train_cases,
     }[fn](rng)
 
 
@@ -67,7 +68,7 @@ def test_the_article_constants_are_what_the_reference_computes():
 
 def test_exercise_points_add_up_to_100():
     from grader.exercises import EXERCISES
-    from grader.impl import FUNCTION_MODULE
+    from grader.contract import FUNCTION_MODULE
 
     assert sum(e.points for e in EXERCISES) == pytest.approx(100.0)
     assert [e.name for e in EXERCISES] == list(FUNCTION_MODULE)
