@@ -113,7 +113,7 @@ def summarise(results: list[dict]) -> dict:
 
 
 def render(results: list[dict], title: str = "Class report") -> str:
-    from grader.mistakes import MISTAKES
+    from grader.exercises import MISTAKES
 
     s = summarise(results)
     scores = s["scores"]
