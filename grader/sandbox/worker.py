@@ -65,6 +65,7 @@ import numpy as np  # noqa: E402
 
 MAGIC = b"BPW1"
 PREFIX = struct.Struct("<4sIQ")
+_START = struct.Struct("<cIdd")  # a call's process to the snapshot: b"S", calls, limits
 MAX_DEPTH = 32  # nesting levels of a value; the message wrapper adds two more
 MAX_HEADER_BYTES = 16 << 20
 MAX_STR_CHARS = 1 << 20
@@ -444,8 +445,20 @@ class _Libc:
                                   ctypes.c_int, ctypes.c_long]
             libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
             self.libc = libc
+            # fork(2) with the interpreter lock held, without Python's after-fork work
+            # (re-initialising threads and locks, reseeding random: half a millisecond per
+            # call), which a single-threaded snapshot does not need.
+            self.raw_fork = ctypes.PyDLL(None, use_errno=True).fork
         except (ImportError, OSError, AttributeError):  # pragma: no cover - not Linux
             self.libc = None
+
+    def fork(self) -> int:
+        if self.libc is None:
+            return os.fork()
+        pid = self.raw_fork()
+        if pid < 0:
+            raise OSError(self.ctypes.get_errno(), "fork failed")
+        return pid
 
     def prctl(self, option: int, arg: int) -> None:
         if self.libc is not None:
@@ -518,6 +531,7 @@ class _Worker:
         self.in_child = False
         self.proxies: dict = {}  # id(proxy) -> (proxy, token)
         self.calls = 0
+        self.spare = None  # (pid, tick pipe, workdir) of the next call's process
         self.shared: list = []  # shared mappings of the snapshot: remapped private per call
         # The files every child must see as they were at boot, whatever an import did.
         self.out_keep = os.dup(1)
@@ -739,6 +753,10 @@ class _Worker:
             for attempt in range(500):
                 try:
                     os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    if attempt == 0:  # no process to signal, not even a zombie: all clean
+                        self.libc.remove_ipc()
+                        return
                 except OSError:
                     pass
                 while True:
@@ -776,31 +794,118 @@ class _Worker:
                     pass
 
     # -- calls (each request in a fresh child) ----------------------------------------------------
-    def do_call(self, control: dict, values: dict) -> None:
-        import select
-        import signal
+    #
+    # The process of the next call is forked as soon as the snapshot is clean (after the last
+    # call's processes are gone, after an import): it sets itself up and reads the next
+    # request from the grader itself, so a call costs the grader one hand-over, not two. Before
+    # any student code runs it tells the snapshot, on its tick pipe, the request's size and
+    # time limits (a fixed-size message: only trusted code wrote it); from then on every byte
+    # on that pipe is a tick. A request that is not a call it passes to the snapshot whole,
+    # and exits.
 
-        calls = control["calls"]
-        n = len(calls)
-        deadline = float(control["deadline"])
-        total = float(control["total"])
-        tick_r = tick_w = None
-        if n > 1:
-            tick_r, tick_w = os.pipe()
+    def prefork(self) -> None:
+        tick_r, tick_w = os.pipe()
         workdir = None
         if self.workdir is not None:
             self.calls += 1
             workdir = os.path.join(self.workdir, f"c{self.calls}")
             os.mkdir(workdir, 0o700)
-        start = time.monotonic()
-        pid = os.fork()
+        pid = self.libc.fork()
         if pid == 0:
             try:
-                self.child(calls, values, control.get("helpers") or [], tick_w, workdir)
+                os.close(tick_r)
+                self.spare_main(tick_w, workdir)
             finally:
                 os._exit(71)
-        if tick_w is not None:
-            os.close(tick_w)
+        os.close(tick_w)
+        self.spare = (pid, tick_r, workdir)
+
+    def spare_main(self, tick_w: int, workdir) -> None:
+        """The next call's process: set up, then wait for the grader's request."""
+        self.setup_child(tick_w, workdir)
+        self.warm_up()
+        while True:
+            try:
+                view, hlen = self.read_raw(self.req_fd)
+                control = self.control_only(view[:hlen])
+            except (EOFError, OSError, WireError):
+                os._exit(0)  # the grader has gone (or broke the protocol): so does the snapshot
+            op = control.get("op")
+            if op == "cb":
+                continue  # an answer to a callback whose call was over: nobody waits for it
+            if op != "call":
+                _write_all(tick_w, [b"F", PREFIX.pack(MAGIC, hlen, len(view) - hlen), view])
+                os._exit(0)
+            calls = control["calls"]
+            os.write(tick_w, _START.pack(b"S", len(calls), float(control["deadline"]),
+                                         float(control["total"])))
+            _, values = decode(view[:hlen], view[hlen:], callback=self.make_proxy, copy=True)
+            del view
+            self.child(calls, values, control.get("helpers") or [], tick_w)
+
+    def read_raw(self, fd: int):
+        """One whole frame from ``fd``, undecoded: (bytes, header length)."""
+        hlen, blen = parse_prefix(bytes(_read_exact(fd, PREFIX.size)), max_body=1 << 40)
+        return memoryview(_read_exact(fd, hlen + blen)), hlen
+
+    @staticmethod
+    def control_only(header) -> dict:
+        """The plain fields of a frame's header (its values stay undecoded)."""
+        header = bytes(header)
+        _check_raw_depth(header)
+        try:
+            text = header.decode("utf-8")
+            control, end = _SCAN(text, 0)
+        except (ValueError, RecursionError, StopIteration) as exc:
+            raise WireError(f"unreadable header ({type(exc).__name__})") from None
+        if end != len(text) or type(control) is not dict:
+            raise WireError("malformed message")
+        control.pop("v", None)
+        return control
+
+    def reap_spare(self) -> None:
+        pid, tick_r, workdir = self.spare
+        self.spare = None
+        os.close(tick_r)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        if workdir is not None:
+            sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
+
+    def serve(self) -> None:
+        self.ctl({"note": "hello", "pid": os.getpid()})
+        while True:
+            self.prefork()
+            tick_r = self.spare[1]
+            try:
+                kind = os.read(tick_r, 1)
+                if kind == b"S":
+                    n, deadline, total = _START.unpack(b"S" + bytes(
+                        _read_exact(tick_r, _START.size - 1)))[1:]
+                    self.do_call(n, deadline, total)
+                    continue
+                if kind != b"F":
+                    raise EOFError
+                view, hlen = self.read_raw(tick_r)
+                control = self.control_only(view[:hlen])
+            except (EOFError, OSError, WireError, struct.error):
+                os._exit(0)  # the grader closed the pipe: the spare has gone too
+            self.reap_spare()
+            if control.get("op") == "import":
+                self.do_import(control["module"])
+            else:
+                os._exit(0)
+
+    def do_call(self, n: int, deadline: float, total: float) -> None:
+        """Watch the spare run a request of ``n`` calls: deadlines, ticks, its end."""
+        import select
+        import signal
+
+        start = time.monotonic()
+        pid, tick_r, workdir = self.spare
+        self.spare = None
         end_all = start + total
         end_call = min(start + deadline, end_all)
         ticks = 0
@@ -821,7 +926,7 @@ class _Worker:
                 outcome = {"end": "timeout", "call": ticks}
                 break
             ready = select.select(watch, [], [], min(left, 0.05) if pidfd is None else left)[0]
-            if tick_r is not None and tick_r in ready:
+            if tick_r in ready:
                 got = os.read(tick_r, 64)
                 if not got:
                     watch.remove(tick_r)
@@ -844,13 +949,13 @@ class _Worker:
             sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
         self.ctl(outcome)
 
-    def child(self, calls, values, helpers, tick_w, workdir) -> None:
-        # Files: only our pipes and the boot-time stdin/stdout/stderr survive.
+    def setup_child(self, tick_w: int, workdir) -> None:
+        """In a call's process, before its request: only our pipes and the boot-time
+        stdin/stdout/stderr stay open; shared mappings become private."""
         os.dup2(self.null_keep, 0)
         os.dup2(self.out_keep, 1)
         os.dup2(self.out_keep, 2)
-        keep = sorted({0, 1, 2, self.req_fd, self.resp_fd} |
-                      ({tick_w} if tick_w is not None else set()))
+        keep = sorted({0, 1, 2, self.req_fd, self.resp_fd, tick_w})
         for lo, hi in zip(keep, keep[1:] + [1 << 20]):
             if hi > lo + 1:
                 os.closerange(lo + 1, hi)
@@ -863,6 +968,25 @@ class _Worker:
             os.chdir(workdir)
             os.environ["TMPDIR"] = workdir
             sys.modules["tempfile"].tempdir = workdir
+
+    @staticmethod
+    def warm_up() -> None:
+        """While waiting: touch the pages a call's own bookkeeping touches (decoding,
+        warnings, encoding), so that their copy-on-write faults are not paid during the call."""
+        try:
+            sample = {"a0": (np.zeros((2, 2)), [1.0, (2, "x")], {"k": np.int64(1)}, None)}
+            frame = encode({"op": "call", "calls": [["m", "f", False]]}, sample)
+            joined = b"".join(bytes(c) for c in frame[1:])
+            hlen = len(frame[1])
+            decode(joined[:hlen], bytearray(joined[hlen:]), copy=True)
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("default")
+                time.perf_counter()
+            encode({"status": "ok", "seconds": 0.0, "warnings": []}, {"value": sample["a0"]})
+        except Exception:  # noqa: BLE001 - only a warm-up
+            pass
+
+    def child(self, calls, values, helpers, tick_w) -> None:
         self.in_child = True
         self.output_left[0] = self.output_bytes
         for name, token in helpers:
@@ -992,25 +1116,6 @@ class _Worker:
             if len(lines) == 5:
                 break
         return lines
-
-    def serve(self) -> None:
-        self.ctl({"note": "hello", "pid": os.getpid()})
-        while True:
-            try:
-                control, values = self.receive(self.make_proxy)
-            except (EOFError, OSError, WireError):
-                os._exit(0)
-            op = control.get("op")
-            if op == "cb":
-                continue  # an answer to a callback whose call was over: nobody waits for it
-            if op == "import":
-                self.do_import(control["module"])
-            elif op == "call":
-                self.do_call(control, values)
-                self.proxies.clear()
-            else:
-                os._exit(0)
-            del control, values
 
 
 def main(config: dict) -> None:
