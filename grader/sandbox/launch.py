@@ -1,7 +1,8 @@
 """How each isolation mode starts the worker and kills every process of it: one class each.
 
-- ``BubblewrapLauncher``: uid nobody in fresh pid/net/ipc/uts namespaces that see only the
-  interpreter, numpy and the submission (read-only); /tmp and /dev/shm are read-only.
+- ``BubblewrapLauncher``: uid nobody (or a leased uid of its own when sandboxes run at once) in
+  fresh pid/net/ipc/uts namespaces that see only the interpreter, numpy and the submission
+  (read-only); /tmp and /dev/shm are read-only.
 - ``RlimitsLauncher``: the same worker as the grader's own user under rlimits, in a private
   scratch folder; contains mistakes, not a determined attacker.
 """
@@ -153,6 +154,46 @@ class Launcher:
         """Release what the launcher made (nothing of a worker is left by then)."""
 
 
+# Sandboxes that run at the same time (a class graded in parallel) each run as a uid of their
+# own: RLIMIT_NPROC counts every process of a uid on the machine, so under one shared uid a
+# fork bomb in one submission would leave the others unable to fork. The first is nobody; the
+# others come from a range no account uses. A uid is leased with a lock file held as long as
+# the launcher lives, so no two live sandboxes of any grader on this machine share one.
+UID_POOL = (_plan.NOBODY, *range(3_999_000_000, 3_999_000_063))
+
+
+def _uid_lease() -> tuple[int, int | None]:
+    """(uid, fd of its held lock); nobody without a lock when no lock can be had."""
+    import fcntl
+    import stat
+
+    folder = Path(tempfile.gettempdir()) / f"bpcourse-uids-{os.geteuid()}"
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return _plan.NOBODY, None
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return _plan.NOBODY, None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        return _plan.NOBODY, None  # not ours: do not trust it
+    for uid in UID_POOL:
+        try:
+            fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return uid, fd
+        except OSError:
+            os.close(fd)
+    return _plan.NOBODY, None
+
+
 class BubblewrapLauncher(Launcher):
     mode = "bubblewrap"
     isolation = "bubblewrap (uid nobody, no network, read-only binds)"
@@ -164,6 +205,10 @@ class BubblewrapLauncher(Launcher):
             raise SandboxUnavailable(_plan.probe())
         self.plan = plan
         self.inner: int | None = None  # pidfd of the sandbox's pid 1
+        self.uid, self.lease = _uid_lease()
+        if self.uid != _plan.NOBODY:
+            self.isolation = (f"bubblewrap (uid {self.uid}, unprivileged, no network, "
+                              "read-only binds)")
 
     def command(self, config):
         plan, limits = self.plan, self.limits
@@ -191,7 +236,7 @@ class BubblewrapLauncher(Launcher):
                  "--chdir", "/tmp"]
         args_fd = _data_fd(b"".join(a.encode() + b"\0" for a in args))
         argv = [plan.bwrap, "--args", str(args_fd), "--",
-                plan.setpriv, f"--reuid={_plan.NOBODY}", f"--regid={_plan.NOBODY}",
+                plan.setpriv, f"--reuid={self.uid}", f"--regid={self.uid}",
                 "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
                 "--", plan.interpreter, "-I", "-S", "-B", "-X", "utf8", "/sandbox/worker.py",
                 json.dumps(config)]
@@ -228,6 +273,11 @@ class BubblewrapLauncher(Launcher):
         if inner is not None:
             wait_fd(inner, KILL_WAIT)
             os.close(inner)
+
+    def close(self):
+        lease, self.lease = self.lease, None
+        if lease is not None:
+            os.close(lease)  # the uid is free for the next sandbox
 
 
 class RlimitsLauncher(Launcher):

@@ -339,3 +339,69 @@ def test_a_timeout_kills_the_children_too(make_submission, sandbox, marker):
     r = sb.call("daemon", "spawn_and_hang", marker)
     assert r.status == "timeout"
     assert marked(marker) == []
+
+
+def test_sandboxes_that_run_at_once_have_uids_of_their_own(make_submission, bwrap_only):
+    """RLIMIT_NPROC counts every process of a uid: sandboxes graded at the same time (a class in
+    parallel) must not share one, or one submission's fork bomb leaves the others unable to
+    fork. Here the first sandbox's call holds every process its uid may have while the
+    second forks freely; a closed sandbox gives its uid back."""
+    import threading
+    from dataclasses import replace
+
+    from grader.sandbox import Callback, Sandbox
+
+    root = make_submission(ids="""
+        import os, time
+
+        def uid():
+            return os.getuid()
+
+        def hog(n, saturated):
+            kids = 0
+            try:
+                for _ in range(n):
+                    pid = os.fork()
+                    if pid == 0:
+                        time.sleep(60)
+                        os._exit(0)
+                    kids += 1
+            except OSError:
+                pass
+            saturated(kids)  # returns when the grader's side has done its part
+            return kids
+
+        def fork_once():
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+            return True
+    """)
+    from tests.sandbox.conftest import FAST
+
+    limits = replace(FAST, processes=16, call_timeout=60.0)
+    full, done, held = threading.Event(), threading.Event(), {}
+
+    def saturated(kids):
+        full.set()
+        done.wait(60)
+
+    with Sandbox(root, limits=limits, isolation="bubblewrap") as first, \
+            Sandbox(root, limits=limits, isolation="bubblewrap") as second:
+        uids = first.call("ids", "uid").value, second.call("ids", "uid").value
+        assert uids[0] != uids[1] and 0 not in uids
+        hog = threading.Thread(
+            target=lambda: held.update(r=first.call("ids", "hog", 200, Callback(saturated))))
+        hog.start()
+        try:
+            assert full.wait(60)  # the first sandbox's uid is out of processes now
+            for _ in range(5):
+                r = second.call("ids", "fork_once")
+                assert r.ok and r.value is True, r.error
+        finally:
+            done.set()
+            hog.join()
+        assert 0 < held["r"].value < 200, held["r"]  # it did hit its own limit
+    with Sandbox(root, limits=limits, isolation="bubblewrap") as again:
+        assert again.call("ids", "uid").value == uids[0]
