@@ -144,8 +144,10 @@ def _emit(text: str, output: Path | None, overwrite: bool) -> None:
               show_default=True, help="Who reads it: students never see hidden expected values.")
 @click.option("--reveal", is_flag=True, default=None,
               help="Show hidden checks' expected values to students too.")
-@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "rlimits"]), default=None,
-              help="Sandbox: bubblewrap when available (auto), or insist on one.")
+@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "rlimits", "user"]),
+              default=None,
+              help="Sandbox: bubblewrap when available (auto), or insist on one (user: an "
+                   "unprivileged uid, for containers without namespaces).")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=None,
               help="Seconds one call of a student function may take [default: 3]; each "
                    "exercise has a budget of 4 s in all (grader/limits.py).")

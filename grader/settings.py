@@ -30,7 +30,7 @@ class Settings:
     slow_ratio: float = _setting(50.0, "advise (never deduct) when a function is this many times "
                                        "slower than the reference")
     reveal_expected: bool = _setting(False, "show expected values of hidden checks to students")
-    isolation: str = _setting("auto", "auto | bubblewrap | rlimits")
+    isolation: str = _setting("auto", "auto | bubblewrap | rlimits | user")
     limits: Limits = field(default_factory=Limits,
                            metadata={"help": "time, memory and output limits (grader.limits)"})
 

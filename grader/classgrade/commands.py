@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["grade_all", "report"]
+__all__ = ["grade_all", "report", "runtime", "gradescope"]
 
 from grader.cli import EXIT_CODES, UserError
 
@@ -22,7 +22,7 @@ from grader.cli import EXIT_CODES, UserError
                    "is short].")
 @click.option("--assignment", default=None,
               help="nbgrader tree: which assignment (needed when there are several).")
-@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "rlimits"]),
+@click.option("--isolation", type=click.Choice(["auto", "bubblewrap", "rlimits", "user"]),
               default=None, help="Sandbox of each student (see `bpcourse grade`).")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=None,
               help="Seconds one call of a student function may take [default: 3].")
@@ -42,11 +42,14 @@ def grade_all(submissions: Path, out: Path, workers: int | None, assignment: str
         secret = load_secret()  # once, here: a missing secret is a usage error, not N failures
     except SecretError as exc:
         raise UserError(line(str(exc))) from None
-    if isolation == "bubblewrap":
-        from grader.sandbox.plan import probe
+    if isolation in ("bubblewrap", "user"):  # fail once here, not once per student
+        from grader.limits import Limits
+        from grader.sandbox.launch import SandboxUnavailable, launcher
 
-        if probe():
-            raise UserError(f"the sandbox is not available: {line(probe())}")
+        try:
+            launcher(isolation, Path("."), Limits()).close()
+        except SandboxUnavailable as exc:
+            raise UserError(f"the sandbox is not available: {line(str(exc))}") from None
     settings = {"secret": secret, "isolation": isolation, "call_timeout": timeout}
     settings = {k: v for k, v in settings.items() if v is not None}
     unpacked = Path(tempfile.mkdtemp(prefix="bpcourse-class-"))
@@ -104,3 +107,43 @@ def report(grades: Path, target: Path) -> None:
     if not n:
         raise UserError(f"no readable results in {line(str(grades / gradebook.RESULTS))}")
     click.echo(f"wrote {target} ({n} students)")
+
+
+@click.command("runtime", epilog=EXIT_CODES)
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def runtime(dest: Path) -> None:
+    """Copy this interpreter, its standard library and numpy to DEST, readable by every user,
+    for `--isolation user` (whose unprivileged worker cannot run a Python under /root). Point
+    $BPCOURSE_WORKER_RUNTIME at DEST unless it is /opt/bpcourse/runtime."""
+    import subprocess
+
+    from grader.sandbox.runtime import make_runtime
+    from grader.sanitize import line
+
+    try:
+        made = make_runtime(dest)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise UserError(line(f"cannot make the runtime in {dest}: {exc}")) from None
+    click.echo(f"runtime ready: {made.python}")
+
+
+@click.command("gradescope", epilog=EXIT_CODES)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+def gradescope(out: Path, overwrite: bool) -> None:
+    """Write a Gradescope autograder bundle (setup.sh, run_autograder, the grader, the hidden
+    reference and the course secret: keep it private) to OUT.zip."""
+    from grader.classgrade import gradescope_bundle
+    from grader.sanitize import line
+    from grader.secret import SecretError, load_secret
+
+    if out.exists() and not overwrite:
+        raise UserError(f"{line(str(out))} exists; pass --overwrite to replace it")
+    try:
+        names = gradescope_bundle.build(out, load_secret())
+    except SecretError as exc:
+        raise UserError(line(str(exc))) from None
+    except OSError as exc:
+        raise UserError(line(f"cannot write {out}: {exc}")) from None
+    click.echo(f"wrote {out} ({len(names)} files); upload it as the assignment's autograder. "
+               "It holds the course secret and the reference: keep it private.")

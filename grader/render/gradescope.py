@@ -15,10 +15,18 @@ VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
 def render(report: GradeReport, *, audience: str = "instructor",
-           visibility: str = "visible") -> str:
-    """``results.json`` text. ``audience`` is accepted for a uniform signature and ignored."""
-    if visibility not in VISIBILITIES:
+           visibility: str = "visible", hidden_visibility: str | None = None) -> str:
+    """``results.json`` text. ``audience`` is accepted for a uniform signature and ignored.
+
+    ``hidden_visibility`` (e.g. "after_published") splits each exercise into a test of its
+    public checks (visible) and a test of its hidden checks with that visibility."""
+    if visibility not in VISIBILITIES or hidden_visibility not in (None, *VISIBILITIES):
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    if hidden_visibility is not None:
+        tests = [t for ex, number in _numbered(report)
+                 for t in _split_tests(ex, number, hidden_visibility)]
+    else:
+        tests = [_test(ex, number) for ex, number in _numbered(report)]
     data = {
         "score": report.score,
         "execution_time": round(report.seconds, 3),
@@ -26,7 +34,7 @@ def render(report: GradeReport, *, audience: str = "instructor",
         "output_format": "text",
         "visibility": visibility,
         "stdout_visibility": "hidden",
-        "tests": [_test(ex, number) for ex, number in _numbered(report)],
+        "tests": tests,
     }
     return dumps(data)
 
@@ -70,6 +78,22 @@ def _test(ex: ExerciseResult, number: str) -> dict:
         "tags": [ex.module, *kinds],
         "number": number,
     }
+
+
+def _split_tests(ex: ExerciseResult, number: str, hidden_visibility: str) -> list[dict]:
+    """The exercise's public checks (visible) and its hidden ones (``hidden_visibility``)."""
+    out = []
+    for part, visibility, suffix in (("public", "visible", ".1"),
+                                     ("hidden", hidden_visibility, ".2")):
+        checks = [c for c in ex.checks if (c.visibility == HIDDEN) == (part == "hidden")]
+        if not checks:
+            continue
+        one = ExerciseResult(ex.name, ex.module, checks, ex.notes if part == "public" else [])
+        test = _test(one, number + suffix)
+        test["name"] = f"{ex.name} ({ex.module}.py): {part} checks"
+        test["visibility"] = visibility
+        out.append(test)
+    return out
 
 
 def _test_output(ex: ExerciseResult) -> str:

@@ -5,6 +5,9 @@
   (read-only); /tmp and /dev/shm are read-only.
 - ``RlimitsLauncher``: the same worker as the grader's own user under rlimits, in a private
   scratch folder; contains mistakes, not a determined attacker.
+- ``UserLauncher``: no namespaces (a container whose seccomp profile forbids them): a uid of
+  its own, with rlimits (RLIMIT_NPROC binds), in its own folder; Landlock, where the kernel
+  has it, limits reads to the interpreter, numpy and that folder and writes to that folder.
 """
 from __future__ import annotations
 
@@ -362,12 +365,224 @@ class RlimitsLauncher(Launcher):
             self.scratch = None
 
 
+class UserLauncher(Launcher):
+    """The worker as an unprivileged uid of its own, for hosts without user namespaces.
+
+    Each launcher picks a fresh uid that owns nothing and has no process, so its worker can
+    signal, ptrace or read nothing of the grader or of another sandbox, and RLIMIT_NPROC
+    (which does not bind root) stops fork bombs. The worker runs in ``scratch`` (owned by that
+    uid, mode 700), holding a copy of the submission, ``worker.py`` and ``landlock.py``: the
+    latter restricts the worker (and all it starts) to reading the runtime, numpy and system
+    libraries and to writing only beneath ``scratch``, with no TCP. Killing it kills every
+    process of the uid; closing removes ``scratch`` and anything the uid left in /tmp,
+    /var/tmp and /dev/shm. The interpreter must be one every user can run
+    (``grader.sandbox.runtime``)."""
+
+    mode = "user"
+    WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+    READ = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache",
+            "/sys/devices/system/cpu", "/proc")
+    FILES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+
+    def __init__(self, submission: Path, limits: Limits):
+        super().__init__(submission, limits)
+        from grader.sandbox import landlock, runtime
+
+        if os.geteuid() != 0:
+            raise SandboxUnavailable("the user isolation switches to an unprivileged uid and "
+                                     "needs the grader to run as root")
+        self.setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+        if not os.path.exists(self.setpriv):
+            raise SandboxUnavailable("setpriv (util-linux) is not installed")
+        found = runtime.find_runtime()
+        if isinstance(found, str):
+            raise SandboxUnavailable(found)
+        self.runtime = found
+        self.landlock = landlock.abi()
+        if not self.landlock:
+            # Without Landlock only file permissions keep the worker out: the grader's own
+            # files (the reference, the course secret) must not be readable by other users.
+            exposed = [p for p in _grader_files() if runtime.others_can_read(p)]
+            if exposed:
+                raise SandboxUnavailable(
+                    f"no Landlock here, and {exposed[0]} is readable by other users: make a "
+                    "folder above it mode 700 (the Gradescope bundle does)")
+        self.isolation = ("unprivileged user (a uid of its own, no namespaces; Landlock: "
+                          "reads only the interpreter and its folder, writes only its folder, "
+                          "no TCP)" if self.landlock else
+                          "unprivileged user (a uid of its own, no namespaces, no Landlock: "
+                          "world-readable files are readable, /tmp is writable and cleaned "
+                          "afterwards)")
+        self.uid = _free_uid()
+        self.scratch: str | None = None
+
+    def _prepare(self) -> str:
+        base = tempfile.gettempdir()
+        from grader.sandbox import runtime
+
+        if not runtime.others_can_read(base) and os.path.isdir("/tmp"):
+            base = "/tmp"  # TMPDIR may be private; the uid must reach its folder
+        scratch = tempfile.mkdtemp(prefix="bpcourse-user-", dir=base)
+        exercises = self.submission / "exercises"
+        if exercises.is_dir():
+            shutil.copytree(exercises, os.path.join(scratch, "exercises"), symlinks=False)
+        shutil.copyfile(_plan.WORKER_FILE, os.path.join(scratch, "worker.py"))
+        from grader.sandbox import landlock
+
+        shutil.copyfile(landlock.__file__, os.path.join(scratch, "landlock.py"))
+        for root, dirs, files in os.walk(scratch):
+            for name in [*dirs, *files]:
+                os.chown(os.path.join(root, name), self.uid, self.uid, follow_symlinks=False)
+        os.chown(scratch, self.uid, self.uid)
+        os.chmod(scratch, 0o700)
+        return scratch
+
+    def command(self, config):
+        if self.scratch is None:
+            self.scratch = self._prepare()
+        scratch = self.scratch
+        work = os.path.join(scratch, "work")
+        shutil.rmtree(work, ignore_errors=True)  # a new worker starts with an empty folder
+        os.mkdir(work, 0o700)
+        os.chown(work, self.uid, self.uid)
+        limit_map = dict(rlimits(self.limits), RLIMIT_NPROC=[self.limits.processes] * 2)
+        rt = self.runtime
+        config = dict(config, root=scratch, pylib=rt.pylib[0], cwd=work, workdir=work,
+                      kill_all=False, rlimits=limit_map)
+        rules = {"read": [rt.prefix, *rt.pylib, *self.READ], "write": [scratch],
+                 "files": list(self.FILES), "required": True}
+        env = dict(_plan.worker_env(), HOME=work, TMPDIR=work,
+                   LD_LIBRARY_PATH=os.path.join(rt.prefix, "lib"))
+        argv = [self.setpriv, f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
+                rt.python, "-I", "-S", "-B", "-X", "utf8"]
+        if self.landlock:
+            argv += [os.path.join(scratch, "landlock.py"), json.dumps(rules)]
+        argv += [os.path.join(scratch, "worker.py"), json.dumps(config)]
+        return argv, env, work, ()
+
+    def _pids(self) -> list[int]:
+        """Live processes of this uid (a zombie is dead, waiting for its parent to reap it)."""
+        found = []
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    if os.stat(f"/proc/{name}").st_uid != self.uid:
+                        continue
+                    with open(f"/proc/{name}/stat", "rb") as f:
+                        state = f.read().rsplit(b")", 1)[1].split()[0]
+                except (OSError, IndexError):
+                    continue
+                if state not in (b"Z", b"X"):
+                    found.append(int(name))
+        return found
+
+    def kill(self, proc):
+        self._kill_all(proc)
+        try:
+            proc.wait(timeout=KILL_WAIT)
+        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable
+            pass
+
+    def _kill_all(self, proc: subprocess.Popen | None) -> None:
+        # Every process of this uid is ours: stop them all (a stopped process cannot fork),
+        # kill them, again until none is left. Each is held by a pidfd (no recycled pid hit).
+        held: dict[int, int] = {}
+        try:
+            for _ in range(100):
+                pids = [p for p in self._pids() if p not in held]
+                if proc is not None and proc.poll() is None and proc.pid not in held:
+                    pids.append(proc.pid)
+                if not pids:
+                    break
+                for p in pids:
+                    fd = pidfd(p)
+                    if fd is not None:
+                        held[p] = fd
+                        for sig in (signal.SIGSTOP, signal.SIGKILL):
+                            try:
+                                signal.pidfd_send_signal(fd, sig)
+                            except OSError:
+                                pass
+            deadline = time.monotonic() + KILL_WAIT
+            for fd in held.values():
+                wait_fd(fd, max(0.0, deadline - time.monotonic()))
+        finally:
+            for fd in held.values():
+                os.close(fd)
+
+    def close(self):
+        self._kill_all(None)
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+        for folder in self.WORLD_WRITABLE:  # whatever the uid managed to leave behind
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.stat(follow_symlinks=False).st_uid != self.uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+                except OSError:
+                    pass
+
+
+def _grader_files() -> list[str]:
+    """What the worker must never read: the reference, the grader, the course secret."""
+    import grader
+
+    paths = [os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))]
+    try:
+        import solutions
+
+        paths.append(os.path.dirname(os.path.abspath(solutions.__file__)))
+    except ImportError:
+        pass
+    from grader import secret
+
+    if not os.environ.get(secret.ENV_SECRET):
+        paths.append(str(secret.secret_path()))
+    return [p for p in paths if os.path.exists(p)]
+
+
+def _free_uid() -> int:
+    """A uid no account and no process has (taken at random from a range kept for this)."""
+    import pwd
+
+    in_use = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                in_use.add(os.stat(f"/proc/{name}").st_uid)
+            except OSError:
+                pass
+    while True:
+        uid = 0x40000000 + int.from_bytes(os.urandom(3), "little")
+        if uid in in_use:
+            continue
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+
+
+ISOLATIONS = ("auto", "bubblewrap", "rlimits", "user")
+
+
 def launcher(isolation: str, submission: Path, limits: Limits) -> Launcher:
     """The launcher for ``isolation`` ("auto" picks bubblewrap when it works here)."""
-    if isolation not in ("auto", "bubblewrap", "rlimits"):
-        raise ValueError(f"isolation must be auto, bubblewrap or rlimits, not {isolation!r}")
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}, not {isolation!r}")
     if isolation == "auto":
         isolation = "bubblewrap" if _plan.sandbox_available() else "rlimits"
     if isolation == "bubblewrap":
         return BubblewrapLauncher(submission, limits)
+    if isolation == "user":
+        return UserLauncher(submission, limits)
     return RlimitsLauncher(submission, limits)

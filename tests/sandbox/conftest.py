@@ -45,10 +45,25 @@ def make_submission(tmp_path):
     return make
 
 
-@pytest.fixture(params=["bubblewrap", "rlimits"])
+def require_user_mode(worker_runtime) -> None:
+    """The ``user`` isolation (an unprivileged uid, no namespaces) works here."""
+    from grader.sandbox.launch import SandboxUnavailable, UserLauncher
+
+    try:
+        UserLauncher(".", FAST)
+    except SandboxUnavailable as exc:
+        message = f"user isolation unavailable: {exc}"
+        if os.environ.get("BPCOURSE_REQUIRE_SANDBOX") == "1":
+            pytest.fail(message + " (BPCOURSE_REQUIRE_SANDBOX=1)")
+        pytest.skip(message)
+
+
+@pytest.fixture(params=["bubblewrap", "rlimits", "user"])
 def isolation(request) -> str:
     if request.param == "bubblewrap":
         require_bubblewrap()
+    if request.param == "user":
+        require_user_mode(request.getfixturevalue("worker_runtime"))
     return request.param
 
 

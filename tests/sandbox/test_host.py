@@ -63,7 +63,8 @@ def test_calls_return_values_and_what_was_printed(make_submission, sandbox):
 def test_isolation_is_named(make_submission, sandbox, isolation):
     sb = sandbox(make_submission())
     assert sb.isolation.startswith({"bubblewrap": "bubblewrap (uid nobody",
-                                    "rlimits": "rlimits only"}[isolation])
+                                    "rlimits": "rlimits only",
+                                    "user": "unprivileged user (a uid of its own"}[isolation])
 
 
 def test_every_supported_type_survives_the_trip_through_the_worker(make_submission, sandbox):
@@ -391,11 +392,12 @@ def test_the_worker_runs_under_its_rlimits(make_submission, sandbox, isolation):
     assert limits["Max file size"] == (str(1 << 20), str(1 << 20))
     assert limits["Max core file size"] == ("0", "0")
     assert limits["Max msgqueue size"] == ("0", "0")
-    if isolation == "bubblewrap":
+    if isolation in ("bubblewrap", "user"):  # RLIMIT_NPROC binds every uid but root
         assert limits["Max processes"] == ("256", "256")
     # EFBIG, not a killed worker; with bubblewrap nothing is writable at all.
     assert sb.call("limits", "big_file").value == {"bubblewrap": "PermissionError",
-                                                   "rlimits": "OSError"}[isolation]
+                                                   "rlimits": "OSError",
+                                                   "user": "OSError"}[isolation]
 
 
 def test_the_budget_ends_the_submission(make_submission, sandbox):
