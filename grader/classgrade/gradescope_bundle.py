@@ -10,7 +10,7 @@ The zip holds, at its root (Gradescope unpacks it into ``/autograder/source``):
   it, the reference and results/ included, is reachable by the worker's uid), runs
   :mod:`grader.classgrade.gradescope_run`, and writes a minimal valid results.json itself if
   that did not leave one;
-- ``grader/``, ``solutions/`` (the hidden reference), ``requirements.txt`` and
+- ``grader/``, ``grader_hidden/`` and ``solutions/`` (the hidden part and the reference), ``requirements.txt`` and
   ``course-secret`` (the hidden inputs are drawn from it: keep the zip private).
 
 ``$BPCOURSE_AUTOGRADER_ROOT`` (default ``/autograder``) and ``$BPCOURSE_AUTOGRADER_PYTHON``
@@ -27,6 +27,7 @@ import grader
 
 RUNTIME = "/opt/bpcourse/runtime"
 REQUIREMENTS = ("numpy", "click", "hypothesis", "nbformat")
+PACKAGES = ("grader", "grader_hidden", "solutions")  # the grader, its hidden part, the reference
 
 SETUP = f"""#!/usr/bin/env bash
 # Gradescope: run once, as root, when the autograder image is built.
@@ -67,7 +68,7 @@ exit 0
 
 
 def _package_files(root: Path):
-    for package in ("grader", "solutions"):
+    for package in PACKAGES:
         for path in sorted((root / package).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
                 yield path, path.relative_to(root).as_posix()
@@ -86,8 +87,10 @@ def requirements() -> str:
 def build(out: Path, secret: str) -> list[str]:
     """Write the bundle to ``out``; the names it holds."""
     root = Path(grader.__file__).resolve().parents[1]
-    if not (root / "solutions").is_dir():
-        raise FileNotFoundError("the reference solutions (solutions/) are not installed here")
+    for package in PACKAGES:
+        if not (root / package).is_dir():
+            raise FileNotFoundError(f"{package}/ is not installed here (the instructor's "
+                                    "install holds the hidden part and the reference)")
     names = []
     tmp = out.with_name(f".{out.name}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:

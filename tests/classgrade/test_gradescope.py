@@ -62,7 +62,7 @@ def test_the_bundle_holds_what_gradescope_needs(bundle):
         names = set(zf.namelist())
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
     assert {"setup.sh", "run_autograder", "requirements.txt", "course-secret",
-            "grader/api.py", "solutions/network.py"} <= names
+            "grader/api.py", "grader_hidden/network.py", "solutions/network.py"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert modes["course-secret"] == 0o600
     assert not any("__pycache__" in n for n in names)
