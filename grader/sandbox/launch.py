@@ -165,8 +165,8 @@ class Launcher:
 UID_POOL = (_plan.NOBODY, *range(3_999_000_000, 3_999_000_063))
 
 
-def _uid_lease() -> tuple[int, int | None]:
-    """(uid, fd of its held lock); nobody without a lock when no lock can be had."""
+def _uid_lease(pool: tuple = UID_POOL) -> tuple[int, int | None]:
+    """(uid, fd of its held lock) from ``pool``; nobody without a lock when no lock can be had."""
     import fcntl
     import stat
 
@@ -183,7 +183,7 @@ def _uid_lease() -> tuple[int, int | None]:
         return _plan.NOBODY, None
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
         return _plan.NOBODY, None  # not ours: do not trust it
-    for uid in UID_POOL:
+    for uid in pool:
         try:
             fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW
                          | os.O_CLOEXEC, 0o600)
@@ -413,7 +413,11 @@ class UserLauncher(Launcher):
                           "unprivileged user (a uid of its own, no namespaces, no Landlock: "
                           "world-readable files are readable, /tmp is writable and cleaned "
                           "afterwards)")
-        self.uid = _free_uid()
+        # A leased uid that only bpcourse uses (never nobody, which other software may run
+        # as): every process and leftover file of it is this sandbox's, to kill and remove.
+        self.uid, self.lease = _uid_lease(UID_POOL[1:])
+        if self.lease is None:
+            raise SandboxUnavailable("no unused uid could be leased for the sandbox")
         self.scratch: str | None = None
 
     def _prepare(self) -> str:
@@ -512,6 +516,8 @@ class UserLauncher(Launcher):
                 os.close(fd)
 
     def close(self):
+        if self.lease is None:
+            return
         self._kill_all(None)
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -531,6 +537,8 @@ class UserLauncher(Launcher):
                         os.unlink(entry.path)
                 except OSError:
                     pass
+        lease, self.lease = self.lease, None
+        os.close(lease)  # the uid is free for the next sandbox
 
 
 def _grader_files() -> list[str]:
@@ -549,27 +557,6 @@ def _grader_files() -> list[str]:
     if not os.environ.get(secret.ENV_SECRET):
         paths.append(str(secret.secret_path()))
     return [p for p in paths if os.path.exists(p)]
-
-
-def _free_uid() -> int:
-    """A uid no account and no process has (taken at random from a range kept for this)."""
-    import pwd
-
-    in_use = set()
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                in_use.add(os.stat(f"/proc/{name}").st_uid)
-            except OSError:
-                pass
-    while True:
-        uid = 0x40000000 + int.from_bytes(os.urandom(3), "little")
-        if uid in in_use:
-            continue
-        try:
-            pwd.getpwuid(uid)
-        except KeyError:
-            return uid
 
 
 ISOLATIONS = ("auto", "bubblewrap", "rlimits", "user")

@@ -50,7 +50,7 @@ def require_user_mode(worker_runtime) -> None:
     from grader.sandbox.launch import SandboxUnavailable, UserLauncher
 
     try:
-        UserLauncher(".", FAST)
+        UserLauncher(".", FAST).close()
     except SandboxUnavailable as exc:
         message = f"user isolation unavailable: {exc}"
         if os.environ.get("BPCOURSE_REQUIRE_SANDBOX") == "1":
