@@ -1,0 +1,161 @@
+"""Does the course release and grade through real nbgrader, and through our trusted grader?
+
+One temporary course (root, gradebook) per module: `generate_assignment` once (~6 s), then
+`autograde` of two submissions, the solved source notebooks and the released stubs (~20 s
+each: nbgrader runs every notebook in its own kernel), and `bpcourse grade` of notebook
+folders (~2 s each).
+"""
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.course_notebooks import ASSIGNMENT, COURSE, SOLUTIONS, text_sources
+from grader.stubs import BEGIN, END
+
+SOURCE = COURSE / "source" / ASSIGNMENT
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course root with the assignment generated: (root, NbGraderAPI)."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(SOURCE, root / "source" / ASSIGNMENT)
+    shutil.copy(COURSE / "nbgrader_config.py", root)
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = "backprop"
+    config.Execute.timeout = 120  # a hang guard for a loaded machine, not a measurement
+    api = NbGraderAPI(config=config)
+    result = api.generate_assignment(ASSIGNMENT, force=True)
+    assert result["success"], result["error"] + result["log"]
+    return root, api
+
+
+def secret_lines():
+    """Every line of a reference body (between the solution markers of solutions/) and of a
+    hidden test block (in the text sources), stripped; only lines long enough to be telling."""
+    found = set()
+    blocks = [(p, BEGIN, END) for p in sorted(SOLUTIONS.glob("*.py"))]
+    blocks += [(p, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS") for p in text_sources()]
+    for path, begin, end in blocks:
+        inside = False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if begin in line:
+                inside = True
+            elif end in line:
+                inside = False
+            elif inside and len(line.strip()) >= 12:
+                found.add(line.strip())
+    return found
+
+
+def leaks(folder: Path) -> list[str]:
+    """(file: line) for every secret line found in any file of ``folder``, notebooks read as
+    notebooks (cell sources and outputs, unescaped)."""
+    secret = secret_lines()
+    assert len(secret) > 100  # the scan has something to look for
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            text = "\n".join(json.dumps(c.get("outputs", [])) + "\n" + "".join(c["source"])
+                             for c in json.loads(text)["cells"])
+        lines = {ln.strip() for ln in text.splitlines()}
+        out += [f"{path.name}: {ln}" for ln in sorted(secret & lines)]
+        out += [f"{path.name}: marker {m}" for m in ("BEGIN SOLUTION", "HIDDEN TESTS") if m in text]
+    return out
+
+
+def test_released_notebooks_hold_no_reference_code_and_no_hidden_tests(course):
+    root, _ = course
+    released = root / "release" / ASSIGNMENT
+    assert sorted(p.name for p in released.iterdir()) == sorted(
+        p.name for p in SOURCE.iterdir() if p.name != "__pycache__")
+    assert leaks(released) == []
+    stubs = [c for p in released.glob("*.ipynb") for c in json.loads(p.read_text())["cells"]
+             if c["metadata"].get("nbgrader", {}).get("solution")]
+    assert len(stubs) == 15 and all("raise NotImplementedError()" in "".join(c["source"])
+                                    for c in stubs)
+
+
+def test_the_leak_scan_finds_the_solutions_in_the_source_notebooks():
+    found = leaks(SOURCE)
+    assert any("return np.tanh(np.asarray(z, dtype=float))" in f for f in found)
+    assert any("_rng = np.random.default_rng(9)" in f for f in found)  # a hidden test of backward
+
+
+def autograde(course, student, notebooks: Path):
+    from nbgrader.api import Gradebook
+
+    root, api = course
+    shutil.copytree(notebooks, root / "submitted" / student / ASSIGNMENT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SQLAlchemy's noise about nbgrader's sessions
+        result = api.autograde(ASSIGNMENT, student, force=True)
+        assert result["success"], result["error"] + result["log"]
+        with Gradebook(api.coursedir.db_url, "backprop") as gb:
+            submission = gb.find_submission(ASSIGNMENT, student)
+            return {g.name: (g.score, g.max_score) for nb in submission.notebooks
+                    for g in nb.grades}
+
+
+def test_autograde_gives_the_solved_notebooks_full_marks(course):
+    grades = autograde(course, "solved", SOURCE)
+    assert len(grades) == 18 and sum(m for _, m in grades.values()) == 100
+    assert {name: s for name, (s, m) in grades.items() if s != m} == {}
+
+
+def test_autograde_gives_the_released_stubs_nothing(course):
+    root, _ = course
+    grades = autograde(course, "stubs", root / "release" / ASSIGNMENT)
+    assert len(grades) == 18
+    assert {name: s for name, (s, _) in grades.items() if s != 0} == {}
+
+
+def trusted_grade(folder):
+    result = CliRunner().invoke(main, ["grade", str(folder), "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    return report["score"], {k: (v["score"], v["max_score"]) for k, v in report["exercises"].items()}
+
+
+def test_bpcourse_grade_takes_the_notebooks_solved_and_released(course):
+    root, _ = course
+    assert trusted_grade(SOURCE)[0] == 100
+    assert trusted_grade(root / "release" / ASSIGNMENT)[0] == 0
+
+
+def set_cell(nb_path, grade_id, edit):
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    source = "".join(cell["source"])
+    cell["source"] = edit(source)
+    assert cell["source"] != source
+    nb_path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def test_bpcourse_grade_blames_the_right_exercise_and_ignores_in_kernel_tricks(tmp_path):
+    sub = tmp_path / "submitted"
+    shutil.copytree(SOURCE, sub, ignore=shutil.ignore_patterns("__pycache__"))
+    # The article's transposed batch gradient in backward (notebook 7)...
+    set_cell(sub / "07_general_backprop.ipynb", "backward_solution",
+             lambda s: s.replace("(delta.T @ A_prev / B,", "(A_prev.T @ delta / B,"))
+    # ...and a relative_error that always says "equal", with numpy's comparisons replaced at
+    # import so that in-kernel asserts pass (notebook 8).
+    set_cell(sub / "08_gradient_checking.ipynb", "relative_error_solution",
+             lambda s: s.replace("return float(", "return 0.0 * float(")
+             + "\nnp.isclose = np.allclose = lambda *a, **k: True\n")
+    score, by_exercise = trusted_grade(sub)
+    short = {name: got for name, (got, full) in by_exercise.items() if got < full}
+    assert set(short) == {"backward", "relative_error"}, "only the two broken functions lose"
+    assert short["backward"] <= 8 and short["relative_error"] <= 0.5
+    assert score <= 100 - 8 - 2.5
