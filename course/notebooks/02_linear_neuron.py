@@ -21,6 +21,11 @@ import matplotlib.pyplot as plt
 
 # %% [markdown]
 # ## The loss
+#
+# `mse_loss(y, y_hat)` is $\tfrac12 (y - \hat y)^2$, elementwise, so that it works on one
+# number or on an array of them. Without the $\tfrac12$ every gradient below would come out
+# twice as large: still pointing the right way, but not the function this course (and its
+# grader) asks for.
 
 # %% from="neuron:mse_loss"
 

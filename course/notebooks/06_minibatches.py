@@ -88,7 +88,7 @@ assert np.isclose(loss(_Yh, _Y), np.sum((_Y - _Yh) ** 2) / 12)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## The batch gradient and the article's slip
+# ## The batch gradient and the slip in the article
 #
 # The gradient of a mean is the mean of the gradients. For the output layer of notebook 5, one
 # example $r$ contributes $\delta^{(2)}_r h_r^\top$; averaging over the batch,

@@ -63,7 +63,7 @@ assert np.isclose(_g[0], 3.0001, atol=1e-9), "use the central difference"
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## How close is close enough?
+# ## Comparing two gradients
 #
 # Gradients can be large or tiny, so compare them *relative* to their size:
 #

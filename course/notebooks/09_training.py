@@ -28,6 +28,10 @@ globals().update(load("01_activations.ipynb", "06_minibatches.ipynb", "07_genera
 # %% [markdown]
 # ## One step
 #
+# Each parameter moves by $-\eta$ times its own gradient: `W - lr * dW` and `b - lr * db`,
+# layer by layer. A `+` here is the most common one-character bug of the whole course: the
+# loss then rises at every step.
+#
 # `sgd_step` returns **new** parameters and leaves the old ones untouched. Writing `W -= lr *
 # dW` would change the caller's arrays in place: harmless in a training loop, but surprising
 # anywhere else (a gradient check, a comparison of two learning rates from the same start).

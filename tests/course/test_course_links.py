@@ -1,0 +1,43 @@
+"""Does every named mistake point to a section of the notebooks that exists?"""
+import re
+from pathlib import Path
+
+import pytest
+
+from grader import course_links
+from grader.exercises import MISTAKES
+
+FOLDER = Path(__file__).resolve().parents[2] / "course" / "source" / "backprop"
+
+
+def test_every_named_mistake_has_a_section():
+    assert sorted(MISTAKES) == sorted(course_links.SECTIONS)
+
+
+def html_ids(notebook):
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_filename(str(FOLDER / notebook))
+    return set(re.findall(r'<h[1-6][^>]*\bid="([^"]*)"', body))
+
+
+@pytest.mark.parametrize("notebook", sorted({nb for nb, _ in course_links.SECTIONS.values()}))
+def test_every_anchor_is_a_heading_of_the_rendered_notebook(notebook):
+    ids = html_ids(notebook)
+    for mistake, (nb, heading) in course_links.SECTIONS.items():
+        if nb == notebook:
+            link = course_links.section_link(mistake)
+            assert link.split("#", 1)[1] in ids, f"{mistake}: no heading {heading!r} in {nb}"
+
+
+def test_a_renamed_heading_is_caught():
+    assert "The-batch-loss" in html_ids("06_minibatches.ipynb")
+    assert "The-batch-losses" not in html_ids("06_minibatches.ipynb")
+
+
+def test_links_and_titles():
+    assert course_links.section_link("transposed_dW") == \
+        "06_minibatches.ipynb#The-batch-gradient-and-the-slip-in-the-article"
+    assert course_links.section_title("relu_prime_at_zero") == \
+        'notebook 1 (01_activations.ipynb), section "ReLU"'
+    assert course_links.section_link("no_such_mistake") is None
