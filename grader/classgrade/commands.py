@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["grade_all", "report", "runtime", "gradescope"]
+__all__ = ["grade_all", "report", "runtime", "gradescope", "classroom"]
 
 from grader.cli import EXIT_CODES, UserError
 
@@ -147,3 +147,25 @@ def gradescope(out: Path, overwrite: bool) -> None:
         raise UserError(line(f"cannot write {out}: {exc}")) from None
     click.echo(f"wrote {out} ({len(names)} files); upload it as the assignment's autograder. "
                "It holds the course secret and the reference: keep it private.")
+
+
+@click.command("classroom", epilog=EXIT_CODES)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path(".github/workflows/classroom.yml"), show_default=True,
+              help="Where to write the workflow (in the student template repository).")
+@click.option("--overwrite", is_flag=True, help="Replace the file if it exists.")
+def classroom(output: Path, overwrite: bool) -> None:
+    """Write the GitHub Classroom workflow: one autograding step per exercise, worth its
+    points, running the PUBLIC checks only (a student can read everything in their
+    repository); the grade comes from `bpcourse grade-all` over the cloned repositories."""
+    from grader.classgrade.classroom import workflow
+    from grader.sanitize import line
+
+    if output.exists() and not overwrite:
+        raise UserError(f"{line(str(output))} exists; pass --overwrite to replace it")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(workflow(), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(line(f"cannot write {output}: {exc.strerror}")) from None
+    click.echo(f"wrote {output}: public checks only; grade with `bpcourse grade-all`")
