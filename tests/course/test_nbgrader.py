@@ -1,9 +1,9 @@
 """Does the course release and grade through real nbgrader, and through our trusted grader?
 
-One temporary course (root, gradebook) per module: `generate_assignment` once (~6 s), then
-`autograde` of two submissions, the solved source notebooks and the released stubs (~20 s
-each: nbgrader runs every notebook in its own kernel), and `bpcourse grade` of notebook
-folders (~2 s each).
+One temporary course (root, gradebook, exchange) per module: `generate_assignment` once
+(~6 s), then `autograde` of two submissions (~20 s each: nbgrader runs every notebook in its
+own kernel): the reference notebooks, sent through release → fetch → submit → collect, and the
+released stubs; and `bpcourse grade` of notebook folders (~2 s each).
 """
 import json
 import shutil
@@ -33,6 +33,7 @@ def course(tmp_path_factory):
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.course_id = "backprop"
     config.Execute.timeout = 120  # a hang guard for a loaded machine, not a measurement
+    config.Exchange.root = str(root.parent / "exchange")
     api = NbGraderAPI(config=config)
     result = api.generate_assignment(ASSIGNMENT, force=True)
     assert result["success"], result["error"] + result["log"]
@@ -92,11 +93,13 @@ def test_the_leak_scan_finds_the_solutions_in_the_source_notebooks():
     assert any("_rng = np.random.default_rng(9)" in f for f in found)  # a hidden test of backward
 
 
-def autograde(course, student, notebooks: Path):
+def autograde(course, student, notebooks: Path | None = None):
+    """Autograde ``student`` (after copying ``notebooks`` into submitted/, if given)."""
     from nbgrader.api import Gradebook
 
     root, api = course
-    shutil.copytree(notebooks, root / "submitted" / student / ASSIGNMENT)
+    if notebooks is not None:
+        shutil.copytree(notebooks, root / "submitted" / student / ASSIGNMENT)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SQLAlchemy's noise about nbgrader's sessions
         result = api.autograde(ASSIGNMENT, student, force=True)
@@ -107,10 +110,54 @@ def autograde(course, student, notebooks: Path):
                     for g in nb.grades}
 
 
-def test_autograde_gives_the_solved_notebooks_full_marks(course):
-    grades = autograde(course, "solved", SOURCE)
+def student_side(course, home: Path):
+    """A student's fetch_assignment and submit, through nbgrader's own exchange classes."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+    from traitlets.config import Config
+
+    root, api = course
+    config = Config()
+    config.CourseDirectory.root = str(home)
+    config.CourseDirectory.course_id = "backprop"
+    config.CourseDirectory.assignment_id = ASSIGNMENT
+    config.Exchange.root = api.config.Exchange.root
+    config.Exchange.assignment_dir = str(home)
+    parts = dict(coursedir=CourseDirectory(config=config),
+                 authenticator=Authenticator(config=config), config=config)
+    return (lambda: ExchangeFetchAssignment(**parts).start(),
+            lambda: ExchangeSubmit(**parts).start())
+
+
+def test_release_fetch_submit_collect_autograde_export_gives_the_solved_notebooks_full_marks(
+        course, tmp_path):
+    """The whole nbgrader round trip with the reference code filled in: 100 in the export."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    root, api = course
+    assert api.release_assignment(ASSIGNMENT)["success"]
+    fetch, submit = student_side(course, tmp_path)
+    fetch()
+    fetched = tmp_path / ASSIGNMENT
+    assert sorted(p.name for p in fetched.glob("*.ipynb")) == sorted(p.name for p in SOURCE.glob("*.ipynb"))
+    for notebook in SOURCE.glob("*.ipynb"):  # the student's answers: the reference solutions
+        shutil.copy(notebook, fetched / notebook.name)
+    submit()
+    assert api.collect(ASSIGNMENT)["success"]
+    (student,) = [p.name for p in (root / "submitted").iterdir()]
+    grades = autograde(course, student)
     assert len(grades) == 18 and sum(m for _, m in grades.values()) == 100
     assert {name: s for name, (s, m) in grades.items() if s != m} == {}
+    csv = tmp_path / "grades.csv"
+    with warnings.catch_warnings(), Gradebook(api.coursedir.db_url, "backprop") as gb:
+        warnings.simplefilter("ignore")
+        CsvExportPlugin(to=str(csv)).export(gb)
+    row = next(r for r in csv.read_text().splitlines()[1:] if f",{student}," in r)
+    header = csv.read_text().splitlines()[0].split(",")
+    values = dict(zip(header, row.split(",")))
+    assert float(values["raw_score"]) == float(values["max_score"]) == 100
 
 
 def test_autograde_gives_the_released_stubs_nothing(course):
