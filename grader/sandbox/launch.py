@@ -122,6 +122,13 @@ def _pids_with_env(marker: bytes) -> set[int]:
     return found
 
 
+def _wait_dead(pidfds) -> None:
+    """Wait (up to KILL_WAIT in all) until every process held by ``pidfds`` has died."""
+    deadline = time.monotonic() + KILL_WAIT
+    for fd in pidfds:
+        wait_fd(fd, max(0.0, deadline - time.monotonic()))
+
+
 def _killpg(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -348,9 +355,7 @@ class RlimitsLauncher(Launcher):
                     break
                 for p in strays:
                     hold(p, signal.SIGKILL)
-            deadline = time.monotonic() + KILL_WAIT
-            for fd in held.values():
-                wait_fd(fd, max(0.0, deadline - time.monotonic()))
+            _wait_dead(held.values())
         finally:
             for fd in held.values():
                 os.close(fd)
@@ -508,9 +513,7 @@ class UserLauncher(Launcher):
                                 signal.pidfd_send_signal(fd, sig)
                             except OSError:
                                 pass
-            deadline = time.monotonic() + KILL_WAIT
-            for fd in held.values():
-                wait_fd(fd, max(0.0, deadline - time.monotonic()))
+            _wait_dead(held.values())
         finally:
             for fd in held.values():
                 os.close(fd)
