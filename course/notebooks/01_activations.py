@@ -166,8 +166,8 @@ assert np.allclose(tanh_prime(_z), (tanh(_z + 1e-6) - tanh(_z - 1e-6)) / 2e-6, a
 # The left column shows the functions, the right column their derivatives (your code draws
 # them). Three facts to read off the pictures:
 #
-# - the sigmoid's slope never exceeds $1/4$, so each sigmoid layer shrinks a gradient by at
-#   least a factor of four;
+# - the sigmoid's slope never exceeds $1/4$: on its way back through a sigmoid layer, a
+#   gradient is multiplied by $1/4$ or less (the weights may then enlarge it again);
 # - tanh has slope 1 at the origin, four times the sigmoid's;
 # - ReLU's slope is exactly 0 or 1: a gradient either passes through unchanged or not at all.
 

@@ -105,5 +105,6 @@ plt.show()
 
 # %% [markdown]
 # The green arrow is a step of gradient descent, $w \leftarrow w - \eta\,\partial\mathcal
-# L/\partial w$ with learning rate $\eta = 0.25$. Notebook 9 turns this one step into a
-# training loop.
+# L/\partial w$ with learning rate $\eta = 0.25$: from $0.5$ to $0.5 + 0.25 \cdot 0.8 = 0.7$,
+# which happens to be the bottom of this bowl ($w x + b = y$ there). Usually one step only
+# gets closer; notebook 9 repeats it in a training loop.

@@ -47,6 +47,9 @@ globals().update(load("01_activations.ipynb", "06_minibatches.ipynb"))
 #
 # The output $A^{(L)}$ is not stored in the cache, but it is $g_L(Z^{(L)})$, computed from the
 # last cache entry. `ACTIVATIONS[name]` gives the pair $(g, g')$.
+#
+# The tests after the next cell call your `forward` and `loss` of notebook 6 as well: finish
+# those first.
 
 # %% from="network:backward"
 

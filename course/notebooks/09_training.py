@@ -126,9 +126,11 @@ right.set_title("XOR: output of the network, boundary at 0.5")
 plt.show()
 
 # %% [markdown]
-# The loss curve has a plateau before it drops: for a while the hidden neurons have not yet
-# split the work, and the network predicts about 0.5 everywhere. The black curve is where the
-# output crosses 0.5; it bends around the two red corners, which no single line could do.
+# The loss falls quickly at first and then ever more slowly: as the outputs approach 0 and 1,
+# the sigmoid's slope $\sigma'$ shrinks and so do the steps. On the right, the black curves
+# are where the output crosses 0.5. They cut the plane into three regions, the two red
+# corners (output near 1) on either side of a blue band: no single straight line could do
+# that, which is why XOR needs the hidden layer.
 
 # %% [markdown]
 # ## A larger problem: two half-moons
