@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from grader.compare import describe, mismatch
+from grader.compare import credit_by_output, describe, mismatch
 from grader.impl import FUNCTION_MODULE, LocalImpl, trusted
 from grader.results import HIDDEN, PUBLIC
 from grader.settings import Settings
@@ -187,13 +187,28 @@ def _materialised(args):
     return copy.deepcopy(args)
 
 
-def detect_mistake(fn: str, args: tuple, got, select, ctx: Context) -> str | None:
-    """The name of the known mistake whose variant reproduces ``got``, if any."""
+def detect_mistake(fn: str, args: tuple, got, select, ctx: Context,
+                   expected=None) -> str | None:
+    """The name of the known mistake whose variant reproduces ``got``, if any. With
+    ``expected`` (the right answer), a function with several outputs also has the mistake
+    when its wrong outputs are those of the variant (e.g. only ``dW2`` transposed)."""
+    from grader.compare import output_parts, _part
+
+    tol = (ctx.settings.rtol, ctx.settings.atol)
+    parts = output_parts(fn, expected) if expected is not None else []
     for mistake, variant in ctx.variants.get(fn, ()):
         try:
             with np.errstate(all="ignore"):
-                value = variant(*_materialised(args))
-            if mismatch(select(got), select(value), ctx.settings.rtol, ctx.settings.atol) is None:
+                value = select(variant(*_materialised(args)))
+            if mismatch(select(got), value, *tol) is None:
+                return mistake
+            if len(parts) < 2:
+                continue
+            wrong = [path for _, path in parts
+                     if mismatch(_part(select(got), path), _part(expected, path), *tol)]
+            if wrong and all(mismatch(_part(select(got), path), _part(value, path), *tol) is None
+                             and mismatch(_part(value, path), _part(expected, path), *tol)
+                             for path in wrong):
                 return mistake
         except Exception:  # a variant may not fit these shapes (e.g. W where Wᵀ belongs)
             continue
@@ -223,7 +238,8 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
         tol = (rtol or ctx.settings.rtol, ctx.settings.atol)
         all_cases = cases(ctx.rng(fn + name))
         answers = ctx.student.call_many(fn, [args for _, args in all_cases])
-        passed, first, mistake, detections = 0, None, None, 0
+        passed, earned, first, mistake, detections = 0, 0.0, None, None, 0
+        wrong_outputs: list[str] = []
         for (label, args), got in zip(all_cases, answers):
             if not got.ok:
                 first = first or (label, failure_text(fn, got), None, None)
@@ -231,17 +247,21 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
             expected = ctx.reference.call(fn, *args)
             if not expected.ok:
                 raise RuntimeError(f"reference {fn} failed on {label}: {expected.error}")
-            reason = mismatch(select(got.value), select(expected.value), *tol)
+            share, reason, wrong = credit_by_output(fn, select(got.value),
+                                                    select(expected.value), *tol)
             for alternative in alternatives if reason else ():
                 alt = LocalImpl({fn: alternative}, "alternative").call(fn, *args)
                 if alt.ok and mismatch(select(got.value), select(alt.value), *tol) is None:
-                    reason = None
+                    reason, share = None, 1.0
+            earned += share
+            wrong_outputs += [w for w in wrong if w not in wrong_outputs]
             if reason is None:
                 passed += 1
                 continue
             if mistake is None and detections < 3:  # any wrong value may name the mistake
                 detections += 1
-                mistake = detect_mistake(fn, args, got.value, select, ctx)
+                mistake = detect_mistake(fn, args, got.value, select, ctx,
+                                         select(expected.value))
             if first is None:
                 first = (label, reason, got.value, expected.value)
         n = len(all_cases)
@@ -250,14 +270,22 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
         label, reason, got, expected = first
         if got is None and passed == 0 and mistake is None:  # it never answered: say why, once
             return Outcome(0.0, reason)
-        head = f"{n - passed} of {n} hidden cases wrong; first: {label}: {reason}"
+        head = f"{n - passed} of {n} hidden cases wrong{_outputs_text(wrong_outputs)}; " \
+               f"first: {label}: {reason}"
         detail = head if got is None else head + _got_expected(got, expected)
         student = detail if ctx.settings.reveal_expected else head
-        return Outcome(passed / n, detail, student, mistake)
+        return Outcome(earned / n, detail, student, mistake)
 
     return Check(name, points, "reference", HIDDEN, run,
                  independent_calls=lambda ctx: [(args, False) for _, args in
                                                 cases(ctx.rng(fn + name))])
+
+
+def _outputs_text(wrong: list[str]) -> str:
+    """' (wrong outputs: db1, db2; the others earn their share)' when only some are wrong."""
+    if not wrong:
+        return ""
+    return f" (wrong outputs: {', '.join(wrong)}; each right output earns its share)"
 
 
 def _with_helpers(ctx: Context) -> str:
@@ -282,15 +310,16 @@ def article(fn: str, args: tuple, expected, points: float, *, name: str, quote: 
         if not got.ok:
             return Outcome(0.0, f"{call}: {failure_text(fn, got)}")
         tol = (ctx.settings.rtol, ctx.settings.atol)
-        reason = mismatch(select(got.value), expected, *tol)
+        share, reason, wrong = credit_by_output(fn, select(got.value), expected, *tol)
         if reason is None:
             return Outcome(1.0, f"{call} gives the exact values ({quote})" + _with_helpers(ctx))
-        mistake = detect_mistake(fn, args, got.value, select, ctx)
-        msg = f"{call}: {reason}{_got_expected(select(got.value), expected)} ({quote})"
+        mistake = detect_mistake(fn, args, got.value, select, ctx, expected)
+        msg = (f"{call}: {reason}{_got_expected(select(got.value), expected)}"
+               f"{_outputs_text(wrong)} ({quote})")
         blamed = sorted(set(helpers) & ctx.failed)
         if blamed and ctx.reference is None:
             msg += f"; note that {', '.join(blamed)}, which this uses, fails its own checks"
-        return Outcome(0.0, msg, mistake=mistake)
+        return Outcome(share, msg, mistake=mistake)
 
     return Check(name, points, "article", PUBLIC, run, role=ARTICLE,
                  independent_calls=lambda ctx: [(args, False)])

@@ -153,7 +153,15 @@ def _emit(text: str, output: Path | None, overwrite: bool) -> None:
                    "exercise has a budget of 4 s in all (grader/limits.py).")
 def grade(path: Path, fmt: str, output: Path | None, overwrite: bool, audience: str,
           reveal: bool | None, isolation: str | None, timeout: float | None) -> None:
-    """Grade a submission: a folder, a .zip, or notebooks (see CONTRACT.md)."""
+    """Grade a submission: a folder, a .zip, or notebooks (see CONTRACT.md).
+
+    \b
+    Scoring: each exercise's points are split among its checks. A hidden case or an
+    article problem of a function with several outputs (dicts, (dW, db) pairs, tuples)
+    gives each named output an equal share, so a wrong db costs only the db share.
+    Article and supporting points (properties a wrong answer can also have, untouched
+    arguments) are multiplied by the share of evidence points earned (hidden cases,
+    finite differences, formulas on random inputs): a constant earns nothing."""
     from grader.render import render
 
     try:

@@ -99,3 +99,76 @@ def mismatch(got, expected, rtol: float, atol: float, where: str = "", depth: in
 def values_differ_message(got, expected, where: str = "") -> str:
     """'got …, expected …' detail for public checks (never used for hidden ones)."""
     return f"{where + ': ' if where else ''}got {describe(got)}, expected {describe(expected)}"
+
+
+# ---------------------------------------------------------------- credit by output
+#
+# A function with several outputs (a dict, a list of (dW, db) pairs, a tuple) earns each named
+# output its own share of a case: a wrong db costs the db share, not the whole case.
+# Outputs are named as the contract names them (dW1, db2, A_L, cache, ...).
+
+def output_parts(fn: str, expected) -> list[tuple[str, tuple]]:
+    """The named outputs of ``expected`` as (name, path) pairs; one part, ("", ()), when the
+    answer is a single value."""
+    if isinstance(expected, dict):
+        return [(str(k), (k,)) for k in expected]
+    if not isinstance(expected, (list, tuple)) or len(expected) < 2 and fn not in _PAIRS:
+        return [("", ())]
+    if fn in _PAIRS:  # one (W, b)-like pair per layer
+        first, second = _PAIRS[fn]
+        return [(f"{name}{k + 1}", (k, j)) for k in range(len(expected))
+                for j, name in enumerate((first, second))]
+    names = _TUPLES.get(fn)
+    if names and len(names) == len(expected):
+        return [(name, (i,)) for i, name in enumerate(names)]
+    return [("", ())]
+
+
+_PAIRS = {"backward": ("dW", "db"), "sgd_step": ("W", "b")}
+_TUPLES = {"forward": ("A_L", "cache"), "linear_neuron_grads": ("dL/dw", "dL/db"),
+           "sigmoid_neuron_grads": ("dL/dw", "dL/db"), "train": ("params", "losses")}
+_MISSING = object()
+
+
+def _part(value, path):
+    for key in path:
+        if isinstance(value, dict) and not isinstance(key, int):
+            value = value.get(key, _MISSING)
+        elif isinstance(value, (list, tuple)) and isinstance(key, int) and key < len(value):
+            value = value[key]
+        else:
+            return _MISSING
+        if value is _MISSING:
+            return value
+    return value
+
+
+def _degenerate(value) -> bool:
+    """An expected output every element of which is the same number (e.g. the zero gradient
+    of a dead unit): a constant answer would match it without any work, so it earns no
+    share of its own."""
+    arr = _as_array(value)
+    return arr is not None and arr.size > 1 and bool(np.all(arr == arr.flat[0]))
+
+
+def credit_by_output(fn: str, got, expected, rtol: float, atol: float):
+    """(share of the case earned, the reason of the first mismatch or None, the names of the
+    wrong outputs). Each named output weighs the same; an output whose expected value is one
+    repeated number (see ``_degenerate``) weighs nothing unless every output is like that."""
+    reason = mismatch(got, expected, rtol, atol)
+    if reason is None:
+        return 1.0, None, []
+    parts = output_parts(fn, expected)
+    if len(parts) < 2:
+        return 0.0, reason, []
+    weights = [0.0 if _degenerate(_part(expected, path)) else 1.0 for _, path in parts]
+    if not any(weights):
+        weights = [1.0] * len(parts)
+    earned, wrong = 0.0, []
+    for (name, path), weight in zip(parts, weights):
+        have = _part(got, path)
+        if have is not _MISSING and mismatch(have, _part(expected, path), rtol, atol) is None:
+            earned += weight
+        else:
+            wrong.append(name)
+    return earned / sum(weights), reason, wrong

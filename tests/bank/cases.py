@@ -8,7 +8,8 @@ whole module written as a student would, the change marked by a ``# bank:`` comm
 
 Categories and what the tests expect (``test_bank.py``):
 
-* ``buggy``: one realistic mistake. ``exercise`` loses points, feedback for it names
+* ``buggy``: one realistic mistake. ``exercise`` loses points (``partial``: but keeps some,
+  the share of the outputs it gets right), feedback for it names
   ``mistake`` (a key of ``grader.exercises.MISTAKES``, or a tuple of keys any of which will do;
   ``None`` where no known-wrong variant can reasonably match), and EVERY OTHER exercise keeps full marks — even those whose code
   calls the buggy function (``cascades``): the grader grades ``backward`` on the reference
@@ -115,6 +116,8 @@ class Case:
     contain: bool = False
     budget: float = 60.0
     hangs: bool = False  # one function never returns: it may cost one call's deadline, once
+    # buggy: an honest partial answer (some outputs right) keeps some of its exercise's points
+    partial: bool = False
     # correct: (exercise, words) that the exercise's advice notes must contain (no points lost)
     advice: tuple[str, str] | None = None
 
@@ -150,8 +153,8 @@ class Case:
         return tuple(self.full)
 
 
-def buggy(name, exercise, mistake, description):
-    return Case("buggy", name, description, exercise=exercise, mistake=mistake)
+def buggy(name, exercise, mistake, description, **kw):
+    return Case("buggy", name, description, exercise=exercise, mistake=mistake, **kw)
 
 
 def correct(name, description, advice=None):
@@ -189,6 +192,9 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- buggy: two layers
     buggy("two_layer_outer_transposed", "two_layer_backward", "outer_product_transposed",
           "dW = np.outer(x, δ): the (d, n) transpose of W's shape"),
+    buggy("two_layer_only_dW2_transposed", "two_layer_backward", "outer_product_transposed",
+          "dW2 = np.outer(h, δ2), the other three outputs right: it costs the dW2 share only",
+          partial=True),
     buggy("two_layer_W2_not_transposed", "two_layer_backward", "W_instead_of_WT",
           "δ1 = (W2 δ2) ⊙ σ'(z1) instead of W2ᵀ δ2: a shape error unless W2 is square, "
           "wrong values when it is"),
@@ -210,7 +216,8 @@ CASES: list[Case] = [
     buggy("backward_divide_by_B_twice", "backward", "divide_by_B_twice",
           "Δ_L divided by B, and dW, db divided by B again"),
     buggy("backward_db_wrong_axis", "backward", "db_wrong_axis",
-          "db = Δ.sum(axis=1)/B: one number per example, not per neuron"),
+          "db = Δ.sum(axis=1)/B: one number per example, not per neuron; every dW right, "
+          "so the dW shares are kept", partial=True),
     buggy("backward_missing_activation_derivative", "backward", "missing_activation_derivative",
           "Δ_L = A_L − Y and Δ_ℓ = Δ_ℓ₊₁ W_ℓ₊₁: no g'(Z) factor anywhere"),
     buggy("backward_derivative_of_activation", "backward", "activation_derivative_of_activation",

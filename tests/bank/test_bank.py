@@ -177,6 +177,9 @@ def test_buggy_submission_loses_points_in_its_own_exercise(case: Case, tmp_path)
         if not target["score"] < target["max_score"]:
             problems.append(f"{case.exercise} kept full marks ({target['score']}/"
                             f"{target['max_score']}) despite: {case.description}")
+        if case.partial and not target["score"] > 0:
+            problems.append(f"{case.exercise} earned nothing, but some of its outputs are "
+                            "right: each right output earns its share")
         accepted = case.mistakes_accepted
         if accepted and not set(accepted) & set(target.get("mistakes", [])):
             problems.append(f"{case.exercise}: feedback should name the mistake "

@@ -301,6 +301,15 @@ def probe_two_layer_outer_transposed(sub, ref):
     assert differs(got, ref.two_layer_backward(*args, cache))
 
 
+def probe_two_layer_only_dW2_transposed(sub, ref):
+    args = two_layer_args(np.random.default_rng(2), 3, 4, 2)
+    cache = ref.two_layer_forward(args[0], *args[2:])
+    got, want = sub.two_layer_backward(*args, cache), ref.two_layer_backward(*args, cache)
+    assert got["dW2"].shape == (4, 2)
+    for key in ("dW1", "db1", "db2"):
+        np.testing.assert_allclose(got[key], want[key])
+
+
 def probe_two_layer_W2_not_transposed(sub, ref):
     square = two_layer_args(np.random.default_rng(3), 2, 3, 3)
     cache = ref.two_layer_forward(square[0], *square[2:])
