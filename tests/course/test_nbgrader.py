@@ -15,7 +15,10 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.course_notebooks import ASSIGNMENT, COURSE, SOLUTIONS, text_sources
+from grader.exercises import EXERCISES
 from grader.stubs import BEGIN, END
+
+EXERCISE_POINTS = [(e.name, e.points) for e in EXERCISES]
 
 SOURCE = COURSE / "source" / ASSIGNMENT
 
@@ -206,3 +209,47 @@ def test_bpcourse_grade_blames_the_right_exercise_and_ignores_in_kernel_tricks(t
     assert set(short) == {"backward", "relative_error"}, "only the two broken functions lose"
     assert short["backward"] <= 8 and short["relative_error"] <= 0.5
     assert score <= 100 - 8 - 2.5
+
+
+def test_trusted_scores_go_into_nbgraders_gradebook_and_export(course, tmp_path):
+    """bpcourse's scores, not in-kernel asserts, are what nbgrader export shows."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    from grader import nbgrader_scores
+
+    root, api = course
+    full = root / "submitted" / "trusted-full" / ASSIGNMENT
+    shutil.copytree(SOURCE, full, ignore=shutil.ignore_patterns("__pycache__"))
+    buggy = root / "submitted" / "trusted-buggy" / ASSIGNMENT
+    shutil.copytree(SOURCE, buggy, ignore=shutil.ignore_patterns("__pycache__"))
+    set_cell(buggy / "08_gradient_checking.ipynb", "relative_error_solution",
+             lambda s: s.replace("return float(", "return 0.0 * float(")
+             + "\nnp.isclose = np.allclose = lambda *a, **k: True\n")
+    (root / "submitted" / "trusted-empty" / ASSIGNMENT).mkdir(parents=True)
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        totals = nbgrader_scores.grade_course(
+            root, students=["trusted-full", "trusted-buggy", "trusted-empty"],
+            db_url=api.coursedir.db_url, log=lines.append)
+        assert totals["trusted-full"] == 100 and 97 <= totals["trusted-buggy"] < 100
+        assert totals["trusted-empty"] is None and "trusted-empty: not graded" in lines[-1]
+        with Gradebook(api.coursedir.db_url, "backprop") as gb:
+            grades = {g.name: g.score for nb in gb.find_submission(ASSIGNMENT, "trusted-buggy").notebooks
+                      for g in nb.grades}
+            csv = tmp_path / "grades.csv"
+            CsvExportPlugin(to=str(csv)).export(gb)
+    assert {name for name, score in grades.items() if score < dict(EXERCISE_POINTS)[name[5:]]} \
+        == {"test_relative_error"}
+    rows = [dict(zip(csv.read_text().splitlines()[0].split(","), r.split(",")))
+            for r in csv.read_text().splitlines()[1:]]
+    assert {r["student_id"]: float(r["score"]) for r in rows if r["student_id"].startswith("trusted-f")} \
+        == {"trusted-full": 100.0}
+
+
+def test_scores_command_says_what_is_missing_in_one_line(tmp_path, capsys):
+    from grader import nbgrader_scores
+
+    assert nbgrader_scores.main([str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
