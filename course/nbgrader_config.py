@@ -22,3 +22,7 @@ c.GenerateFeedback.preprocessors = [
 
 # Every cell of the course runs in well under a second; a cell that takes a minute is stuck.
 c.Execute.timeout = 60
+
+# Where release_assignment, fetch_assignment, submit and collect meet: nbgrader's default is
+# /srv/nbgrader/exchange (create it, writable by everyone), or name a shared folder here.
+# c.Exchange.root = "/srv/nbgrader/exchange"
