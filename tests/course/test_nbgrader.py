@@ -170,6 +170,21 @@ def test_autograde_gives_the_released_stubs_nothing(course):
     assert {name: s for name, (s, _) in grades.items() if s != 0} == {}
 
 
+def test_autograde_takes_points_from_the_exercise_with_the_bug(course, tmp_path):
+    """The article's transposed dW in backward: nbgrader's own autograde takes the points of
+    backward only (three notebooks submitted; the missing ones score 0, as nbgrader does)."""
+    buggy = tmp_path / "buggy"
+    buggy.mkdir()
+    for name in ("01_activations.ipynb", "06_minibatches.ipynb", "07_general_backprop.ipynb"):
+        shutil.copy(SOURCE / name, buggy / name)
+    set_cell(buggy / "07_general_backprop.ipynb", "backward_solution",
+             lambda s: s.replace("(delta.T @ A_prev / B,", "(A_prev.T @ delta / B,"))
+    grades = autograde(course, "buggy", buggy)
+    wanted = {"test_" + name for name in ("sigmoid", "sigmoid_prime", "relu", "relu_prime",
+                                          "tanh", "tanh_prime", "forward", "loss")}
+    assert {name for name, (score, full) in grades.items() if score == full} == wanted
+
+
 def trusted_grade(folder):
     result = CliRunner().invoke(main, ["grade", str(folder), "--format", "json"],
                                 catch_exceptions=False)
