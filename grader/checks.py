@@ -265,6 +265,10 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
             if first is None:
                 first = (label, reason, got.value, expected.value)
         n = len(all_cases)
+        constant = _constant_answers(fn, all_cases, answers, ctx)
+        if constant is not None:
+            return Outcome(0.0, f"{fn} gives {constant:.6g} everywhere, whatever its input: a "
+                                "constant is not an answer, even where it happens to be right")
         if first is None:
             return Outcome(1.0, f"right on all {n} hidden cases" + _with_helpers(ctx))
         label, reason, got, expected = first
@@ -279,6 +283,24 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
     return Check(name, points, "reference", HIDDEN, run,
                  independent_calls=lambda ctx: [(args, False) for _, args in
                                                 cases(ctx.rng(fn + name))])
+
+
+def _constant_answers(fn: str, cases, answers, ctx: Context) -> float | None:
+    """No credit without an answer: when every number the student gave over all the cases
+    of a check is one and the same (zeros, a constant) and the reference's are not, the
+    cases it happens to match (relu of a negative number, the loss of y = ŷ) earn nothing."""
+    from grader.compare import one_repeated_number
+
+    got = [a.value for a in answers if a.ok]
+    if len(got) < 2:
+        return None
+    constant = one_repeated_number(got)
+    if constant is None:
+        return None
+    expected = [ctx.reference.call(fn, *args) for _, args in cases]
+    if one_repeated_number([e.value for e in expected if e.ok]) is not None:
+        return None
+    return constant
 
 
 def _outputs_text(wrong: list[str]) -> str:

@@ -8,7 +8,7 @@ hangs or returns non-finite values earns nothing, whatever else fails the same w
 """
 from __future__ import annotations
 
-from grader.checks import Context, Outcome
+from grader.checks import ARTICLE, Context, Outcome
 from grader.exercises import EXERCISES, Exercise
 from grader.impl import LocalImpl
 from grader.results import CheckResult, ExerciseResult
@@ -79,21 +79,36 @@ def _credit_needs_evidence(result: ExerciseResult, checks: list) -> None:
     inputs the student has not seen: they are scaled by the share of the exercise's evidence
     points earned. A lookup table of the article's answers, a constant, or a tidy stub earns
     nothing; an honest partial answer keeps a matching part."""
-    evidence = [c for c, check in zip(result.checks, checks) if check.is_evidence]
+    pairs = list(zip(result.checks, checks))
+    evidence = [c for c, check in pairs if check.is_evidence]
+    basis = "checks on unseen inputs that pass"
+    if not evidence:
+        basis = "article problems answered right (this mode has no check on unseen inputs)"
+        # `check` may run no evidence check of an exercise (its hidden cases need the
+        # reference): its supporting points then stand on the article's problems, the only
+        # answers there to be right or wrong (a table of them fools only its author there).
+        def basis_of(check):
+            return check.role == ARTICLE if has_article else check.kind == "property"
+
+        has_article = any(check.role == ARTICLE for _, check in pairs)
+        if not has_article:  # nor an article problem: the properties it has to have
+            basis = "properties that hold (this mode has no check on unseen inputs)"
+        evidence = [c for c, check in pairs if basis_of(check)]
+        pairs = [(c, check) for c, check in pairs if not basis_of(check)]
     total = sum(c.max_score for c in evidence)
     if not total:
         return  # nothing to stand on in this mode (e.g. `check` without a formula property)
     share = sum(c.score for c in evidence) / total
     if share >= 1.0:
         return
-    for c, check in zip(result.checks, checks):
+    for c, check in pairs:
         if not check.needs_evidence or c.score <= 0:
             continue
         c.score = round(c.score * share, 4)
         c.passed = False
         why = check.why_scaled
-        c.message = (f"counted at {share:.0%}, the share of this exercise's checks on unseen "
-                     f"inputs that pass ({why}): {c.message}")
+        c.message = (f"counted at {share:.0%}, the share of this exercise's {basis} "
+                     f"({why}): {c.message}")
 
 
 def _run(check, ctx: Context) -> Outcome:

@@ -47,7 +47,7 @@ def _train_losses_after(X, Y, params, activations, lr, epochs):
 
 
 CHECKS = {
-    "sgd_step": (agree("sgd_step", sgd_cases, 2),),
+    "sgd_step": (agree("sgd_step", sgd_cases, 1.5),),
     "train": (agree("train", train_cases, 1.5),),
 }
 

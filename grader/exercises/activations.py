@@ -93,16 +93,28 @@ def _quarter_at_zero(call):
     return None
 
 
+def _increasing(fn: str):
+    """``fn(−1) < fn(1)``: a constant (½ for σ, 0 for tanh) has every symmetry of the real
+    function, so the symmetry properties also ask that it rise."""
+    def first(call):
+        low, high = (float(np.asarray(call(z), dtype=float)) for z in (-1.0, 1.0))
+        if not low < high:
+            return (f"{fn}(−1.0) = {low:.6g} and {fn}(1.0) = {high:.6g}: {fn} is increasing, "
+                    "so the first must be smaller")
+        return None
+    return first
+
+
 sigmoid_shape_holds = mirror_holds(
     "sigmoid", lambda s, m: (s >= 0) & (s <= 1) & np.isclose(m, 1 - s, rtol=1e-9, atol=1e-12),
-    "they must lie in [0, 1] and add up to 1 (σ(−z) = 1 − σ(z))")
+    "they must lie in [0, 1] and add up to 1 (σ(−z) = 1 − σ(z))", first=_increasing("sigmoid"))
 sigmoid_prime_shape_holds = mirror_holds(
     "sigmoid_prime",
     lambda d, m: (d <= 0.25 + 1e-15) & (d >= 0) & np.isclose(d, m, rtol=1e-9, atol=1e-12),
     "σ' is symmetric and lies in [0, 0.25]", first=_quarter_at_zero)
 tanh_shape_holds = mirror_holds(
     "tanh", lambda t, m: (np.abs(t) <= 1) & np.isclose(m, -t, rtol=1e-9, atol=1e-12),
-    "tanh is odd and lies in [−1, 1]")
+    "tanh is odd and lies in [−1, 1]", first=_increasing("tanh"))
 
 
 
@@ -124,6 +136,9 @@ def shape_and_finite(fn: str, points: float, overflow_mistake: str = "non_finite
             if i is not None:
                 return Outcome(0.0, f"{fn}({_at(z, i)}) returned {out.flat[i]}, but the answer "
                                     "is finite", mistake=overflow_mistake)
+            if out.size > 2 and np.all(out == out.flat[0]):  # every true one varies on these
+                return Outcome(0.0, f"{fn} returned {out.flat[0]:.6g} for every element of "
+                                    f"z = {describe(z)}: its answer must depend on z")
             warned += [w for w in getattr(answer, "warnings", ()) if w not in warned]
         advice = None
         if warned:  # right values, noisy computation: teach it, deduct nothing

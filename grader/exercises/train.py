@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import Outcome, custom, failure_text, no_mutation
-from grader.compare import describe
-from grader.exercises._common import Exercise, _sigmoid, hidden_checks
+from grader.checks import EVIDENCE, Outcome, custom, failure_text, no_mutation, prop
+from grader.compare import describe, mismatch
+from grader.exercises._common import Exercise, _seed_screen, _seeds, _sigmoid, hidden_checks
 from grader.exercises.activations import ACTS
 from grader.exercises.network import make_net
 
@@ -52,6 +52,22 @@ def train_contract(ctx):
 
 
 
+def sgd_formula_holds(call, seed):
+    """The contract's formula, W − lr·dW and b − lr·db, on random parameters (public: no
+    reference needed, so `check` has evidence for sgd_step too)."""
+    rng = np.random.default_rng(seed)
+    _, params, _, _ = make_net(rng, (3, 4, 2), ("tanh", "sigmoid"), 2)
+    grads = [(rng.normal(0, 1, W.shape), rng.normal(0, 1, b.shape)) for W, b in params]
+    lr = float(rng.uniform(0.01, 1.0))
+    got = call(params, grads, lr)
+    want = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
+    reason = mismatch(got, want, 1e-9, 1e-12)
+    if reason:
+        return (f"sgd_step on two layers with lr={lr:.3g}: {reason.replace('the result', 'params')}"
+                " (expected W − lr·dW and b − lr·db for each layer)")
+    return None
+
+
 def sgd_mutation_args(rng):
     _, params, _, _ = make_net(rng, (3, 3, 3), ("tanh", "sigmoid"), 5)
     grads = [(rng.normal(0, 1, W.shape), rng.normal(0, 1, b.shape)) for W, b in params]
@@ -67,6 +83,9 @@ def exercises(hidden) -> tuple[Exercise, ...]:
     return (
         Exercise("sgd_step", "train", (
             *hidden_checks(hidden, "sgd_step"),
+            prop("sgd_step", "W − lr·dW and b − lr·db on random parameters", 0.5,
+                 screen=_seed_screen(2), holds=sgd_formula_holds, strategy=_seeds,
+                 args_are_inputs=False, role=EVIDENCE, independent=False),
             no_mutation("sgd_step", sgd_mutation_args, 1, ("params", "grads", "lr")),
         )),
         Exercise("train", "train", (

@@ -393,6 +393,15 @@ CASES: list[Case] = [
             "four functions only look their arguments up in a table of the hidden cases, rebuilt "
             "offline by calling the published grader's case generators with its fixed seed "
             "20261129 (and the reference on them): junk for any other input"),
+    # -- no credit without an answer (issue 8): in `grade` and in `check` (test_bank.py)
+    hostile("zeros_everywhere", tuple(EXERCISES),
+            "every function returns zeros of the right shapes: it matches the cases whose "
+            "answer is 0 (relu of a negative number, the loss of y = ŷ, two equal arrays) and "
+            "every property a zero has, and earns nothing"),
+    hostile("constants_everywhere", tuple(EXERCISES),
+            "every function returns 0.125 in arrays of the right shapes, whatever its input"),
+    hostile("garbage_everywhere", tuple(EXERCISES),
+            "every function returns random numbers of the right shapes (a fixed seed)"),
     hostile("constant_backward", ["backward"],
             "backward returns constants (0.125) of the right shapes: the mean of constants is "
             "the constant, and nothing is mutated"),

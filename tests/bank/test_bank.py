@@ -312,6 +312,19 @@ def test_hostile_submission_gets_nothing_and_leaves_nothing(case: Case, tmp_path
         support.kill_pids(support.processes_with(marker))
 
 
+@pytest.mark.parametrize("name", ["zeros_everywhere", "constants_everywhere",
+                                  "garbage_everywhere"])
+def test_degenerate_answers_earn_nothing_in_check_either(name, tmp_path):
+    """`check` (public checks only) gives zeros, constants and garbage nothing too: where an
+    exercise has no check on unseen inputs there, its supporting points stand on the
+    article's problems or its properties."""
+    from .cases import BY_ID
+
+    path = assemble(BY_ID[f"hostile/{name}"], tmp_path / name)
+    outcome = as_dict(api.grade(path, public_only=True))
+    assert outcome["score"] == 0.0, describe(outcome, EXERCISES)
+
+
 def test_grader_still_standing_after_the_hostile_bank(tmp_path):
     """After everything above, this process still grades the reference at 100."""
     outcome = grade_in_process(copy_modules(REPO / "solutions", tmp_path / "reference"))
