@@ -268,3 +268,29 @@ def test_scores_command_says_what_is_missing_in_one_line(tmp_path, capsys):
 
     assert nbgrader_scores.main([str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_release_notebooks_copies_out_what_generate_assignment_releases(course, tmp_path):
+    from grader.course_notebooks import release_notebooks
+
+    root, _ = course
+    written = release_notebooks(tmp_path / "out")
+    released = root / "release" / ASSIGNMENT
+    assert sorted(p.name for p in written) == sorted(p.name for p in released.iterdir())
+    for path in written:
+        if path.suffix == ".ipynb":  # same cells (nbgrader's checksums and ids included)
+            assert json.loads(path.read_text())["cells"] == \
+                json.loads((released / path.name).read_text())["cells"]
+    assert leaks(tmp_path / "out") == []
+
+
+def test_release_notebooks_reports_nbgraders_failure_in_one_line(tmp_path):
+    from grader.course_notebooks import BuildError, release_notebooks
+
+    course = tmp_path / "course"
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(COURSE / "nbgrader_config.py", course)
+    (course / "source" / ASSIGNMENT / "broken.ipynb").write_text("{not json")
+    with pytest.raises(BuildError, match="generate_assignment failed") as info:
+        release_notebooks(tmp_path / "out", course=course)
+    assert "\n" not in str(info.value)
