@@ -1,7 +1,7 @@
 """Benchmark: `bpcourse grade-all` on a synthetic class, with 1 and with 2 workers.
 
     python benchmarks/grade_all.py [--students 40] [--mix mixed|correct] [--workers 1 2]
-                                   [--keep DIR]
+                                   [--interrupt] [--keep DIR]
 
 Builds a class from the test bank (tests/bank/submissions): ``mixed`` is half correct
 submissions, a third buggy ones and the rest fast hostile ones (syntax errors, exits at import,
@@ -11,7 +11,9 @@ their own. For each number of workers, grades the class into a fresh folder and 
 wall time of the whole command (start-up and collection included), students per second, the
 grader's peak RSS (the largest VmHWM of the grading workers) and the gradebook's row count; then
 checks that every run wrote the same gradebook (no lost or duplicated row, deterministic
-grades). A script, not a timed test: the machine is shared and noisy.
+grades). ``--interrupt``: one more run with the last number of workers, stopped by SIGTERM
+once a third of the class is graded, then resumed; its gradebook must be byte for byte the
+same. A script, not a timed test: the machine is shared and noisy.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import itertools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,11 +78,30 @@ def run(class_dir: Path, out: Path, workers: int) -> dict:
             "csv": (out / "gradebook.csv").read_bytes()}
 
 
+def interrupted(class_dir: Path, out: Path, workers: int, after: int) -> bytes:
+    """Grade, SIGTERM once ``after`` results exist, grade again: the resumed gradebook."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    argv = [sys.executable, "-m", "grader.cli", "grade-all", str(class_dir), "--out", str(out),
+            "--workers", str(workers)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    while proc.poll() is None and len(list((out / "results").glob("*.json"))) < after:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait()
+    kept = len(list((out / "results").glob("*.json")))
+    print(f"interrupted: exit {rc} with {kept} results kept; resuming")
+    subprocess.run(argv, env=env, capture_output=True, timeout=3600)
+    return (out / "gradebook.csv").read_bytes()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--mix", choices=("mixed", "correct"), default="mixed")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--interrupt", action="store_true",
+                        help="also interrupt a run and resume it; compare the gradebooks")
     parser.add_argument("--keep", type=Path, help="keep the class and the grades here")
     args = parser.parse_args()
     os.environ.setdefault("BPCOURSE_SECRET", "backprop-course-benchmark-secret")
@@ -97,6 +119,12 @@ def main() -> None:
             print(f"speed-up {results[0]['wall'] / results[-1]['wall']:.2f}x "
                   f"({results[-1]['workers']} workers against {results[0]['workers']})")
         same = all(r["csv"] == results[0]["csv"] for r in results)
+        if args.interrupt:
+            resumed = interrupted(class_dir, base / "grades-interrupted", args.workers[-1],
+                                  max(1, args.students // 3))
+            print("resumed gradebook identical: " + ("yes" if resumed == results[0]["csv"]
+                                                     else "NO"))
+            same = same and resumed == results[0]["csv"]
         lost = [r["workers"] for r in results if r["rows"] != args.students]
         print("gradebooks identical across runs: " + ("yes" if same else "NO"))
         print("lost rows: " + (f"with {lost} workers" if lost else "none"))

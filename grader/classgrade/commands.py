@@ -1,15 +1,16 @@
 """The class-scale ``bpcourse`` commands (registered in :mod:`grader.cli`)."""
 from __future__ import annotations
 
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
 import click
 
-__all__ = ["grade_all", "report", "runtime", "gradescope", "classroom"]
+from grader.cli import EXIT_CODES, UserError, _Signalled
 
-from grader.cli import EXIT_CODES, UserError
+__all__ = ["grade_all", "report", "runtime", "gradescope", "classroom"]
 
 
 @click.command("grade-all", epilog=EXIT_CODES)
@@ -65,15 +66,26 @@ def grade_all(submissions: Path, out: Path, workers: int | None, assignment: str
         if todo < len(students):
             click.echo(f"{len(students) - todo} of {len(students)} students already graded "
                        f"in {out}; grading the other {todo}", err=True)
+        finished = [0]
+
+        def progress(k: int) -> None:
+            finished[0] += k
+            bar.update(k)
+
         try:
             with click.progressbar(length=todo, label=f"grading ({n} workers)", file=sys.stderr,
                                    show_pos=True) as bar:
                 summary = batch.grade_all(students, out, workers=n, settings=settings,
-                                          progress=bar.update)
+                                          progress=progress)
             if not sys.stderr.isatty():
                 click.echo("", err=True)  # the bar printed only its label
         except OSError as exc:
             raise UserError(line(f"cannot write to {out}: {exc.strerror}")) from None
+        except _Signalled as exc:  # every result written so far is whole and kept
+            name = signal.Signals(exc.signum).name
+            click.echo(f"\nError: interrupted by {name} after {finished[0]} of {todo} "
+                       f"students; their results are kept in {out}: rerun to resume", err=True)
+            sys.exit(128 + exc.signum)
     finally:
         remove(unpacked)
     done = summary.total - summary.skipped

@@ -68,25 +68,41 @@ def test_a_rerun_grades_nobody_again(graded, small_class):
     assert {p.name: p.stat().st_mtime_ns for p in (graded / "results").iterdir()} == before
 
 
-def test_interrupted_and_resumed_gives_the_same_gradebook(graded, small_class, tmp_path):
-    out = tmp_path / "grades"
+def _interrupt(small_class, out: Path, sig: int, after: int) -> subprocess.Popen:
+    """Start grade-all (one worker) and send ``sig`` to its process group once ``after``
+    results are on disk: bounded by work done, not by time."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "grade-all", str(small_class),
                              "--out", str(out), "--workers", "1"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
-        while proc.poll() is None and not list((out / "results").glob("*.json")):
+        while proc.poll() is None and len(list((out / "results").glob("*.json"))) < after:
             time.sleep(0.01)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: parent and workers
-        proc.wait()
-    first = list((out / "results").glob("*.json"))
-    assert 1 <= len(first) < STUDENTS, "the kill came after the first result, before the last"
+        if sig == signal.SIGKILL:
+            os.killpg(proc.pid, sig)  # the whole group: parent and workers
+        else:
+            os.kill(proc.pid, sig)  # the command itself: it stops its workers
+        proc.wait(timeout=60)
+    return proc
+
+
+def test_interrupted_and_resumed_gives_the_same_gradebook(graded, small_class, tmp_path):
+    out = tmp_path / "grades"
+    proc = _interrupt(small_class, out, signal.SIGTERM, 1)
+    assert proc.returncode == 128 + signal.SIGTERM
+    err = proc.stderr.read()
+    assert "interrupted by SIGTERM after" in err and "rerun to resume" in err, err
+    assert "Traceback" not in err
+    first = len(list((out / "results").glob("*.json")))
+    proc = _interrupt(small_class, out, signal.SIGKILL, first + 1)
+    second = list((out / "results").glob("*.json"))
+    assert first < len(second) < STUDENTS, "each kill came before the last result"
     assert not (out / "gradebook.csv").exists()
     done = bpcourse("grade-all", small_class, "--out", out, "--workers", "2", timeout=600)
     assert done.returncode == 0, done.stderr
-    assert f"{len(first)} of {STUDENTS} students already graded" in done.stderr
+    assert f"{len(second)} of {STUDENTS} students already graded" in done.stderr
     assert (out / "gradebook.csv").read_bytes() == (graded / "gradebook.csv").read_bytes()
     assert not list(out.rglob("*.tmp"))
 
