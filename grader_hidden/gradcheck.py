@@ -29,6 +29,7 @@ def relative_error_cases(rng):
         ("arrays of different magnitudes", (a * 1e3, a * 1e3 + rng.normal(0, 1, a.shape))),
         ("a zero and a nonzero array", (np.zeros(n + 1), rng.normal(0, 1, n + 1))),
         ("two Python floats", (s, s * float(rng.uniform(1.05, 1.3)))),
+        ("two 0-d arrays", (np.array(s), np.array(-s * float(rng.uniform(0.2, 0.8))))),
     ]
 
 

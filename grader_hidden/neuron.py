@@ -1,6 +1,8 @@
 """Hidden part of `neuron`: hidden cases and known-wrong variants."""
 from __future__ import annotations
 
+import numpy as np
+
 from grader.checks import agree
 from grader_hidden._common import _f, _kw, _sig, _sigp
 
@@ -17,7 +19,10 @@ def mse_cases(rng):
     same = float(rng.uniform(-2, 2))
     return [(f"y = ŷ = {same:.3g}", (same, same)),
             ("y an integer", (int(rng.integers(-3, 4)), float(rng.normal())))] + [
-        (f"y={a:.3g}, ŷ={b:.3g}", (float(a), float(b))) for a, b in rng.normal(0, 2, (4, 2))]
+        (f"y={a:.3g}, ŷ={b:.3g}", (float(a), float(b))) for a, b in rng.normal(0, 2, (4, 2))] + [
+        ("arrays of shape (5,): one loss per element", (rng.normal(0, 2, 5), rng.normal(0, 2, 5))),
+        ("arrays of shape (2, 3)", (rng.normal(0, 2, (2, 3)), rng.normal(0, 2, (2, 3)))),
+        ("0-d arrays", (np.array(float(rng.normal())), np.array(float(rng.normal()))))]
 
 
 
@@ -36,7 +41,9 @@ CHECKS = {
 }
 
 VARIANTS = {
-    "mse_loss": [("loss_missing_half", lambda y, y_hat: (_f(y) - _f(y_hat)) ** 2)],
+    "mse_loss": [("loss_missing_half", lambda y, y_hat: (_f(y) - _f(y_hat)) ** 2),
+                 ("mse_loss_reduces", lambda y, y_hat: float(np.mean(0.5 * (_f(y) - _f(y_hat)) ** 2))),
+                 ("mse_loss_reduces", lambda y, y_hat: float(np.sum(0.5 * (_f(y) - _f(y_hat)) ** 2)))],
     "linear_neuron_grads": [
         ("sign_flip", lambda x, w, b, y: (float((y - (w * x + b)) * x), float(y - (w * x + b)))),
     ],

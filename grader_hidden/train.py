@@ -14,6 +14,10 @@ def sgd_cases(rng):
         _, params, _, _ = make_net(rng, *spec)
         grads = [(rng.normal(0, 1, W.shape), rng.normal(0, 1, b.shape)) for W, b in params]
         cases.append((f"{len(params)} layer(s), lr=0.1", (params, grads, 0.1)))
+    _, params, _, _ = make_net(rng, *NETS[4])
+    grads = [[rng.normal(0, 1, W.shape), rng.normal(0, 1, b.shape)] for W, b in params]
+    cases.append(("params and grads as lists of [W, b] lists, lr=0.05",
+                  ([[W, b] for W, b in params], grads, 0.05)))
     return cases
 
 

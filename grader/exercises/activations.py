@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader import article as art
-from grader.checks import EVIDENCE, Check, Outcome, article, custom, failure_text, prop
+from grader.checks import (EVIDENCE, Check, Outcome, article, custom, failure_text, no_mutation,
+                           prop)
 from grader.compare import describe
 from grader.exercises._common import MISTAKES as _SHARED, Exercise, _f, _sigmoid, hidden_checks
 
@@ -160,8 +161,20 @@ def activation(hidden, fn, truth, formula, points_prop, points_hyg, extra_props=
                            holds=equals_truth(fn, truth, formula), strategy=_floats,
                            role=EVIDENCE))
     checks += list(extra_props)
-    checks.append(shape_and_finite(fn, points_hyg, overflow_mistake))
+    checks += hygiene(fn, points_hyg, overflow_mistake)
     return Exercise(fn, "activations", tuple(checks))
+
+
+def _z_matrix(rng):
+    return (rng.normal(0, 2, (3, 4)),)
+
+
+def hygiene(fn: str, points: float, overflow_mistake: str = "non_finite") -> list[Check]:
+    """Half the hygiene points for shapes and finiteness, half for leaving z untouched (a
+    relu that writes into its input is charged here, to relu, not to the forward pass that
+    calls it: fair blame then hands forward a correct relu)."""
+    return [shape_and_finite(fn, points / 2, overflow_mistake),
+            no_mutation(fn, _z_matrix, points / 2, ("z",))]
 
 
 def exercises(hidden) -> tuple[Exercise, ...]:
@@ -180,7 +193,7 @@ def exercises(hidden) -> tuple[Exercise, ...]:
                                     "σ'(z) = σ(z)(1 − σ(z))"), strategy=_floats, role=EVIDENCE),
             prop("sigmoid_prime", "σ'(z) = σ'(−z), at most 0.25, 0.25 at z = 0", 1,
                  screen=screen_z, holds=sigmoid_prime_shape_holds, strategy=_floats),
-            shape_and_finite("sigmoid_prime", 1),
+            *hygiene("sigmoid_prime", 1),
         )),
         activation(hidden, "relu", lambda z: np.maximum(z, 0), "relu(z) = max(0, z)", 1, 0.5),
         activation(hidden, "relu_prime", lambda z: (z > 0).astype(float),

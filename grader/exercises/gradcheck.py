@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import EVIDENCE, Outcome, custom, failure_text, prop
+from grader.checks import EVIDENCE, Outcome, custom, failure_text, no_mutation, prop
 from grader.compare import describe, mismatch
 from grader.exercises._common import Exercise, _seed_screen, _seeds, hidden_checks
 
@@ -95,9 +95,12 @@ def exercises(hidden) -> tuple[Exercise, ...]:
         )),
         Exercise("relative_error", "gradcheck", (
             *hidden_checks(hidden, "relative_error"),
-            prop("relative_error", "0.0 for two zero arrays; symmetric; in [0, 1]", 1.5,
+            prop("relative_error", "0.0 for two zero arrays; symmetric; in [0, 1]", 1,
                  screen=_seed_screen(2), holds=relative_error_holds, strategy=_seeds,
                  args_are_inputs=False),
+            no_mutation("relative_error",
+                        lambda rng: (rng.normal(0, 1, (3, 4)), rng.normal(0, 1, (3, 4))), 0.5,
+                        ("a", "b")),
         )),
     )
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader import article as art
-from grader.checks import EVIDENCE, Check, Outcome, article, custom, failure_text, prop
+from grader.checks import (EVIDENCE, Check, Outcome, article, custom, failure_text, no_mutation,
+                           prop)
 from grader.compare import describe
 from grader.exercises._common import Exercise, _sigmoid, hidden_checks
 
@@ -68,11 +69,26 @@ def returns_two_scalars(fn: str) -> Check:
 
 
 def mse_holds(call, y, y_hat):
+    """½(y − ŷ)², elementwise: a number for numbers, an array of their shape for arrays."""
     got = np.asarray(call(y, y_hat), dtype=float)
-    want = 0.5 * (y - y_hat) ** 2
-    if got.shape != () or not np.isclose(got, want, rtol=1e-9, atol=1e-15):
-        return f"mse_loss({y!r}, {y_hat!r}) returned {describe(got)}, expected {want:.6g} (½(y − ŷ)²)"
+    want = 0.5 * (np.asarray(y, dtype=float) - np.asarray(y_hat, dtype=float)) ** 2
+    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-9, atol=1e-15):
+        if want.ndim:
+            return (f"mse_loss(y, ŷ) for arrays of shape {want.shape} returned {describe(got)}, "
+                    f"expected {describe(want)}: ½(y − ŷ)² elementwise, one loss per element "
+                    "(no mean, no sum)")
+        return (f"mse_loss({y!r}, {y_hat!r}) returned {describe(got)}, expected "
+                f"{float(want):.6g} (½(y − ŷ)²)")
     return None
+
+
+def _mse_screen(rng):
+    arrays = [(rng.normal(0, 2, 4), rng.normal(0, 2, 4)),
+              (rng.normal(0, 2, (2, 3)), rng.normal(0, 2, (2, 3))),
+              (np.array(float(rng.normal())), np.array(float(rng.normal()))),
+              (rng.normal(0, 2, 1), rng.normal(0, 2, 1))]
+    return [(0.0, 1.0), (2.0, -1.0), *arrays,
+            *[tuple(map(float, r)) for r in rng.normal(0, 3, (20, 2))]]
 
 
 def _mse_strategy():
@@ -88,13 +104,15 @@ def exercises(hidden) -> tuple[Exercise, ...]:
     p1_args = (P1["x"], P1["w"], P1["b"], P1["y"])
     return (
         Exercise("mse_loss", "neuron", (
-            article("mse_loss", (0.0, art.P1_EXACT["y_hat"]), art.P1_EXACT["loss"], 1,
+            article("mse_loss", (0.0, art.P1_EXACT["y_hat"]), art.P1_EXACT["loss"], 0.5,
                     name="Problem 1: the loss", quote="the article rounds it to 0.101",
                     labels=("y=0", "ŷ=0.450166")),
             *hidden_checks(hidden, "mse_loss"),
-            prop("mse_loss", "mse_loss(y, ŷ) = ½(y − ŷ)²", 1, screen=lambda rng: [
-                (0.0, 1.0), (2.0, -1.0), *[tuple(map(float, r)) for r in rng.normal(0, 3, (20, 2))]],
-                holds=mse_holds, strategy=_mse_strategy, role=EVIDENCE, independent=True),
+            prop("mse_loss", "mse_loss(y, ŷ) = ½(y − ŷ)², elementwise for arrays", 1,
+                 screen=_mse_screen, holds=mse_holds, strategy=_mse_strategy, role=EVIDENCE,
+                 independent=True),
+            no_mutation("mse_loss", lambda rng: (rng.normal(0, 1, 5), rng.normal(0, 1, 5)), 0.5,
+                        ("y", "y_hat")),
         )),
         Exercise("linear_neuron_grads", "neuron", (
             *hidden_checks(hidden, "linear_neuron_grads"),
@@ -112,4 +130,7 @@ def exercises(hidden) -> tuple[Exercise, ...]:
     )
 
 
-MISTAKES: dict[str, str] = {}
+MISTAKES: dict[str, str] = {
+    "mse_loss_reduces": "mse_loss is elementwise: for arrays it gives one loss per element, "
+                        "of the same shape; leave any mean or sum to the caller",
+}

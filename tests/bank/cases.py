@@ -176,6 +176,9 @@ CASES: list[Case] = [
           "all call it: only sigmoid_prime may lose points"),
     buggy("relu_prime_at_zero", "relu_prime", "relu_prime_at_zero",
           "relu'(z) = (z >= 0): relu'(0) = 1 instead of the contract's 0"),
+    buggy("relu_mutates_input", "relu", "mutates_input",
+          "np.maximum(z, 0, out=z): right values, but writes into its input (and so into the "
+          "Z that forward keeps in its cache): charged to relu, not to forward"),
     buggy("relu_only_scalars", "relu", None,
           "relu(z) = max(0.0, z) with Python's max: right for scalars, raises on arrays "
           "(only_scalars would be the name, but there is no wrong value to match)"),
@@ -184,6 +187,8 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- buggy: one neuron
     buggy("mse_loss_missing_half", "mse_loss", "loss_missing_half",
           "mse_loss = (y − ŷ)², without the ½"),
+    buggy("mse_loss_mean", "mse_loss", "mse_loss_reduces",
+          "mse_loss = mean(½(y − ŷ)²): right for numbers, one number for arrays"),
     buggy("linear_neuron_sign_flip", "linear_neuron_grads", "sign_flip",
           "linear neuron: error = y − ŷ instead of ŷ − y"),
     buggy("sigmoid_neuron_missing_sigmoid_prime", "sigmoid_neuron_grads",

@@ -301,6 +301,19 @@ def probe_two_layer_outer_transposed(sub, ref):
     assert differs(got, ref.two_layer_backward(*args, cache))
 
 
+def probe_relu_mutates_input(sub, ref):
+    z = np.array([-1.0, 2.0, -3.0])
+    np.testing.assert_array_equal(sub.relu(z.copy()), ref.relu(z))
+    sub.relu(z)
+    assert z.tolist() == [0.0, 2.0, 0.0]
+
+
+def probe_mse_loss_mean(sub, ref):
+    assert sub.mse_loss(1.0, 0.5) == pytest.approx(ref.mse_loss(1.0, 0.5))
+    y, y_hat = np.array([1.0, 2.0]), np.array([0.0, 0.0])
+    assert np.shape(sub.mse_loss(y, y_hat)) == () and ref.mse_loss(y, y_hat).shape == (2,)
+
+
 def probe_two_layer_only_dW2_transposed(sub, ref):
     args = two_layer_args(np.random.default_rng(2), 3, 4, 2)
     cache = ref.two_layer_forward(args[0], *args[2:])
