@@ -239,6 +239,44 @@ def article() -> None:
     click.echo(HIDDEN.render_article_report())
 
 
+@main.command(epilog=EXIT_CODES)
+@click.option("--functions", default="", metavar="F1,F2",
+              help="Only these contract functions' mutants [default: all].")
+@click.option("--limit", type=click.IntRange(1, None), default=None,
+              help="At most this many mutants per function (spread over its body).")
+@click.option("--diffs/--no-diffs", default=True, show_default=True,
+              help="Print every survivor and every mutant blamed elsewhere with its diff.")
+def audit(functions: str, limit: int | None, diffs: bool) -> None:
+    """Measure the grader on mutants of the reference solutions.
+
+    \b
+    Each mutant changes one thing in one contract function (an operator or comparison,
+    a sign, a transpose, an axis, a dropped term or factor, an index off by one, swapped
+    arguments, a constant for an expression). Mutants that give the reference's outputs
+    on many random inputs are equivalent and left out; the rest are graded with the
+    grade's checks, in process (they are our own code, so no sandbox). Per exercise:
+    mutants, equivalent, graded, killed (lost points in their own exercise), kill rate,
+    the share of killed ones with a mistake named, and the blame radius (mutants that
+    also cost another exercise points). The whole course takes minutes."""
+    from grader.contract import FUNCTION_MODULE
+    from grader.exercises import HIDDEN
+
+    if HIDDEN is None:
+        raise UserError("`audit` needs the instructor's install (the reference solutions)")
+    chosen = tuple(f for f in functions.split(",") if f)
+    unknown = [f for f in chosen if f not in FUNCTION_MODULE]
+    if unknown:
+        raise UserError(f"not a contract function: {', '.join(unknown)}")
+    from grader_hidden import audit as auditor
+
+    def progress(k, n, _):
+        click.echo(f"\r{k}/{n} mutants", nl=False, err=True)
+
+    verdicts = auditor.audit(chosen or None, limit_per_function=limit, progress=progress)
+    click.echo("", err=True)
+    click.echo(auditor.render(auditor.summary(verdicts), show_diffs=diffs))
+
+
 def _register_class_commands() -> None:
     from grader.classgrade import commands  # imports this module: register from grader.cli only
 
