@@ -267,7 +267,9 @@ def audit(functions: str, limit: int | None, diffs: bool) -> None:
     unknown = [f for f in chosen if f not in FUNCTION_MODULE]
     if unknown:
         raise UserError(f"not a contract function: {', '.join(unknown)}")
-    from grader_hidden import audit as auditor
+    import importlib
+
+    auditor = importlib.import_module(f"{HIDDEN.__name__}.audit")  # the hidden part's
 
     def progress(k, n, _):
         click.echo(f"\r{k}/{n} mutants", nl=False, err=True)
