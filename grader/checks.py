@@ -161,6 +161,18 @@ def failure_text(fn: str, answer) -> str:
     return f"{fn} was not run: {error}"
 
 
+_SCALAR_ONLY = ("truth value of an array with more than one element is ambiguous",
+                "only length-1 arrays can be converted", "only size-1 arrays can be converted",
+                "only 0-dimensional arrays can be converted",
+                "can only convert an array of size 1")
+
+
+def failure_mistake(text: str) -> str | None:
+    """A mistake named from the way a call failed, without any correct code: numpy's
+    complaints when an `if`, `max` or `float` written for one number meets an array."""
+    return "only_scalars" if any(s in text for s in _SCALAR_ONLY) else None
+
+
 class StudentCalls:
     """``calls(*args)`` calls the check's own function, ``calls.forward(...)`` any other; each
     returns the student's value or raises CallFailed."""
@@ -192,16 +204,31 @@ def detect_mistake(fn: str, args: tuple, got, select, ctx: Context,
     """The name of the known mistake whose variant reproduces ``got``, if any. With
     ``expected`` (the right answer), a function with several outputs also has the mistake
     when its wrong outputs are those of the variant (e.g. only ``dW2`` transposed)."""
+    found = detect_mistakes(fn, args, got, select, ctx, expected, first_only=True)
+    return found[0] if found else None
+
+
+def detect_mistakes(fn: str, args: tuple, got, select, ctx: Context, expected=None, *,
+                    first_only: bool = False) -> list[str]:
+    """Every known mistake whose variant reproduces ``got`` (see ``detect_mistake``): on
+    some inputs two slips give the same answer (swapped dw and db, or a flipped sign, at
+    x = −1), so a check weighs several wrong cases."""
     from grader.compare import output_parts, _part
 
+    found: list[str] = []
     tol = (ctx.settings.rtol, ctx.settings.atol)
     parts = output_parts(fn, expected) if expected is not None else []
     for mistake, variant in ctx.variants.get(fn, ()):
+        if first_only and found:
+            break
+        if mistake in found:
+            continue
         try:
             with np.errstate(all="ignore"):
                 value = select(variant(*_materialised(args)))
             if mismatch(select(got), value, *tol) is None:
-                return mistake
+                found.append(mistake)
+                continue
             if len(parts) < 2:
                 continue
             wrong = [path for _, path in parts
@@ -209,10 +236,10 @@ def detect_mistake(fn: str, args: tuple, got, select, ctx: Context,
             if wrong and all(mismatch(_part(select(got), path), _part(value, path), *tol) is None
                              and mismatch(_part(value, path), _part(expected, path), *tol)
                              for path in wrong):
-                return mistake
+                found.append(mistake)
         except Exception:  # a variant may not fit these shapes (e.g. W where Wᵀ belongs)
             continue
-    return None
+    return found
 
 
 def _identity(value):
@@ -240,9 +267,11 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
         answers = ctx.student.call_many(fn, [args for _, args in all_cases])
         passed, earned, first, mistake, detections = 0, 0.0, None, None, 0
         wrong_outputs: list[str] = []
+        tally: dict[str, int] = {}
         for (label, args), got in zip(all_cases, answers):
             if not got.ok:
                 first = first or (label, failure_text(fn, got), None, None)
+                mistake = mistake or failure_mistake(got.error or "")
                 continue
             expected = ctx.reference.call(fn, *args)
             if not expected.ok:
@@ -258,13 +287,16 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
             if reason is None:
                 passed += 1
                 continue
-            if mistake is None and detections < 3:  # any wrong value may name the mistake
+            if detections < 3:  # any wrong value may name the mistake: the most often wins
                 detections += 1
-                mistake = detect_mistake(fn, args, got.value, select, ctx,
-                                         select(expected.value))
+                for found in detect_mistakes(fn, args, got.value, select, ctx,
+                                             select(expected.value)):
+                    tally[found] = tally.get(found, 0) + 1
             if first is None:
                 first = (label, reason, got.value, expected.value)
         n = len(all_cases)
+        if tally:  # the mistake that explains the most wrong cases (the first on a tie)
+            mistake = max(tally, key=tally.__getitem__)
         constant = _constant_answers(fn, all_cases, answers, ctx)
         if constant is not None:
             return Outcome(0.0, f"{fn} gives {constant:.6g} everywhere, whatever its input: a "
@@ -272,8 +304,8 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
         if first is None:
             return Outcome(1.0, f"right on all {n} hidden cases" + _with_helpers(ctx))
         label, reason, got, expected = first
-        if got is None and passed == 0 and mistake is None:  # it never answered: say why, once
-            return Outcome(0.0, reason)
+        if got is None and passed == 0 and mistake in (None, "only_scalars"):
+            return Outcome(0.0, reason, mistake=mistake)  # it never answered: say why, once
         head = f"{n - passed} of {n} hidden cases wrong{_outputs_text(wrong_outputs)}; " \
                f"first: {label}: {reason}"
         detail = head if got is None else head + _got_expected(got, expected)
@@ -386,7 +418,7 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
             if failure is not None:
                 failure = _hypothesis(strategy(), tracked, call, ctx.settings.shrink_examples) or failure
         except CallFailed as exc:
-            return Outcome(0.0, str(exc))
+            return Outcome(0.0, str(exc), mistake=failure_mistake(str(exc)))
         if failure is None:
             return Outcome(1.0, "holds")
         mistake = None

@@ -35,7 +35,9 @@ VARIANTS = {
         ("sigmoid_prime_of_activation", lambda z: _f(z) * (1 - _f(z))),
         ("sigmoid_prime_missing_one_minus", lambda z: _sig(z) * _sig(z)),
         ("sigmoid_prime_of_activation", lambda z: _sigp(_sig(z))),
+        ("sigmoid_prime_returns_sigmoid", _sig),
     ],
     "relu_prime": [("relu_prime_at_zero", lambda z: (_f(z) >= 0).astype(float))],
-    "tanh_prime": [("tanh_prime_no_square", lambda z: 1 - np.tanh(_f(z)))],
+    "tanh_prime": [("tanh_prime_no_square", lambda z: 1 - np.tanh(_f(z))),
+                   ("tanh_prime_of_activation", lambda z: 1 - _f(z) ** 2)],
 }

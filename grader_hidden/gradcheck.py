@@ -59,6 +59,11 @@ def _relative_error_no_floor(a, b):
 
 
 
+def _relative_error_mean(a, b):
+    a, b = _f(a), _f(b)
+    return float(np.mean(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)))
+
+
 CHECKS = {
     "numerical_gradient": (agree("numerical_gradient", numgrad_cases, 3),),
     "relative_error": (agree("relative_error", relative_error_cases, 1.5,
@@ -67,5 +72,6 @@ CHECKS = {
 
 VARIANTS = {
     "numerical_gradient": [("forward_difference", _forward_difference)],
-    "relative_error": [("relative_error_no_floor", _relative_error_no_floor)],
+    "relative_error": [("relative_error_no_floor", _relative_error_no_floor),
+                       ("relative_error_mean", _relative_error_mean)],
 }

@@ -34,14 +34,17 @@ def loss_cases(rng):
 
 
 
-def _forward(X, params, activations, *, only_sigmoid=False, w_not_t=False):
+def _forward(X, params, activations, *, only_sigmoid=False, w_not_t=False, bias=True,
+             store="input"):
     A = _f(X)
     cache = []
     for (W, b), name in zip(params, activations):
         W = _f(W)
-        Z = A @ (W if w_not_t else W.T) + _f(b)
-        cache.append((A, Z))
-        A = ACT["sigmoid" if only_sigmoid else name][0](Z)
+        Z = A @ (W if w_not_t else W.T) + (_f(b) if bias else 0.0)
+        A_next = ACT["sigmoid" if only_sigmoid else name][0](Z)
+        cache.append({"input": (A, Z), "output": (A_next, Z), "output_first": (Z, A_next),
+                      "activation": (A_next, A_next)}[store])
+        A = A_next
     return A, cache
 
 
@@ -58,7 +61,7 @@ def _loss(Y_hat, Y, *, over="B", half=True):
 
 
 def _backward(Y, params, cache, activations, *, sign=1.0, dW_t=False, inv_B=1, db="rows",
-              deriv="z", w_t=False, only_sigmoid=False):
+              deriv="z", w_t=False, only_sigmoid=False, hidden_deriv=True, w_offset=0):
     Y = _f(Y)
     B = Y.shape[0]
     scale = {0: 1.0, 1: 1.0 / B, 2: 1.0 / B ** 2}[inv_B]
@@ -78,10 +81,18 @@ def _backward(Y, params, cache, activations, *, sign=1.0, dW_t=False, inv_B=1, d
         db_ = {"rows": delta.sum(axis=0), "cols": delta.sum(axis=1), "all": delta.sum()}[db]
         grads[layer] = (dW * scale, db_ * scale)
         if layer > 0:
-            W = _f(params[layer][0])
-            delta = (delta @ (W.T if w_t else W)) * g_prime(layer - 1)
+            W = _f(params[layer + w_offset][0])
+            delta = (delta @ (W.T if w_t else W)) * (g_prime(layer - 1) if hidden_deriv else 1.0)
     return grads
 
+
+
+def _backward_two_layers(Y, params, cache, activations):
+    """Written for exactly two layers: layer 1's delta from layer 2's, and no further."""
+    grads = _backward(Y, list(params)[-2:], list(cache)[-2:], list(activations)[-2:])
+    if len(cache) < 2:
+        raise ValueError("two layers expected")
+    return [(np.zeros_like(_f(W)), np.zeros_like(_f(b))) for W, b in list(params)[:-2]] + grads
 
 
 CHECKS = {
@@ -95,6 +106,10 @@ VARIANTS = {
         ("only_sigmoid", _kw(_forward, only_sigmoid=True)),
         ("W_instead_of_WT", _kw(_forward, w_not_t=True)),
         ("only_two_layers", _forward_two_layers),
+        ("bias_missing", _kw(_forward, bias=False)),
+        ("cache_holds_outputs", _kw(_forward, store="output")),
+        ("cache_holds_outputs", _kw(_forward, store="output_first")),
+        ("cache_holds_outputs", _kw(_forward, store="activation")),
     ],
     "loss": [
         ("loss_averages_outputs", _kw(_loss, over="Bm")),
@@ -112,5 +127,8 @@ VARIANTS = {
         ("W_instead_of_WT", _kw(_backward, w_t=True)),
         ("sign_flip", _kw(_backward, sign=-1.0)),
         ("only_sigmoid", _kw(_backward, only_sigmoid=True)),
+        ("hidden_derivative_missing", _kw(_backward, hidden_deriv=False)),
+        ("wrong_layer_W", _kw(_backward, w_offset=-1)),
+        ("only_two_layers", _backward_two_layers),
     ],
 }

@@ -46,10 +46,12 @@ VARIANTS = {
                  ("mse_loss_reduces", lambda y, y_hat: float(np.sum(0.5 * (_f(y) - _f(y_hat)) ** 2)))],
     "linear_neuron_grads": [
         ("sign_flip", lambda x, w, b, y: (float((y - (w * x + b)) * x), float(y - (w * x + b)))),
+        ("dw_db_swapped", lambda x, w, b, y: (float(w * x + b - y), float((w * x + b - y) * x))),
     ],
     "sigmoid_neuron_grads": [
         ("sign_flip", _kw(_neuron, sign=-1.0)),
         ("missing_activation_derivative", _kw(_neuron, deriv="none")),
         ("activation_derivative_of_activation", _kw(_neuron, deriv="activation")),
+        ("dw_db_swapped", lambda *args: _neuron(*args)[::-1]),
     ],
 }

@@ -50,6 +50,14 @@ def _train_losses_after(X, Y, params, activations, lr, epochs):
 
 
 
+def _fixed_lr(fixed):
+    def train(X, Y, params, activations, lr, epochs):
+        from grader_hidden.reference import reference_functions
+
+        return reference_functions()["train"](X, Y, params, activations, fixed, epochs)
+    return train
+
+
 CHECKS = {
     "sgd_step": (agree("sgd_step", sgd_cases, 1.5),),
     "train": (agree("train", train_cases, 1.5),),
@@ -57,5 +65,6 @@ CHECKS = {
 
 VARIANTS = {
     "sgd_step": [("sgd_ascent", _sgd_ascent)],
-    "train": [("losses_after_update", _train_losses_after)],
+    "train": [("losses_after_update", _train_losses_after),
+              *[("train_ignores_lr", _fixed_lr(lr)) for lr in (1.0, 0.1, 0.01)]],
 }

@@ -50,7 +50,21 @@ CHECKS = {
     "two_layer_backward": (agree("two_layer_backward", two_layer_backward_cases, 5),),
 }
 
+def _two_layer_forward(x, W1, b1, W2, b2, *, hidden=True, output=True, bias=True):
+    x, W1, W2 = _f(x), _f(W1), _f(W2)
+    b1, b2 = (_f(b1), _f(b2)) if bias else (0.0, 0.0)
+    z1 = W1 @ x + b1
+    h = _sig(z1) if hidden else z1
+    z2 = W2 @ h + b2
+    return {"z1": z1, "h": h, "z2": z2, "y_hat": _sig(z2) if output else z2}
+
+
 VARIANTS = {
+    "two_layer_forward": [
+        ("hidden_activation_missing", _kw(_two_layer_forward, hidden=False)),
+        ("output_activation_missing", _kw(_two_layer_forward, output=False)),
+        ("bias_missing", _kw(_two_layer_forward, bias=False)),
+    ],
     "two_layer_backward": [
         ("outer_product_transposed", _kw(_two_layer_backward, outer_t=True)),
         ("W_instead_of_WT", _kw(_two_layer_backward, w_not_t=True)),

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader import article as art
-from grader.checks import (EVIDENCE, Check, Outcome, article, custom, failure_text, no_mutation,
-                           prop)
+from grader.checks import (EVIDENCE, Check, Outcome, article, custom, failure_mistake,
+                           failure_text, no_mutation, prop)
 from grader.compare import describe
 from grader.exercises._common import MISTAKES as _SHARED, Exercise, _f, _sigmoid, hidden_checks
 
@@ -129,7 +129,8 @@ def shape_and_finite(fn: str, points: float, overflow_mistake: str = "non_finite
         warned = []
         for z, answer in zip(inputs, ctx.student.call_many(fn, [(z,) for z in inputs])):
             if not answer.ok:
-                return Outcome(0.0, failure_text(fn, answer))
+                return Outcome(0.0, failure_text(fn, answer),
+                               mistake=failure_mistake(answer.error or ""))
             out, msg = _shaped(fn, z, answer.value)
             if msg:
                 return Outcome(0.0, msg)
@@ -216,6 +217,10 @@ MISTAKES = {
     "relu_prime_at_zero": "relu'(0) must be 0 (the contract's convention), not 1: use z > 0, "
                           "not z >= 0",
     "tanh_prime_no_square": "1 − tanh(z) without the square: tanh'(z) = 1 − tanh(z)²",
+    "sigmoid_prime_returns_sigmoid": "sigmoid_prime returns σ(z) itself: the derivative is "
+                                     "a product built from σ(z), not σ(z) alone",
+    "tanh_prime_of_activation": "tanh' computed as if z were already tanh(z): the formula "
+                                "in terms of the activation needs tanh(z) computed first",
 }
 
 

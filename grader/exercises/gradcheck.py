@@ -106,6 +106,8 @@ def exercises(hidden) -> tuple[Exercise, ...]:
 
 
 MISTAKES = {
+    "relative_error_mean": "the elementwise errors are averaged: a gradient check reports the "
+                           "worst element, so take the largest",
     "forward_difference": "a forward difference (f(x+ε) − f(x))/ε: use the central difference "
                           "(f(x+ε) − f(x−ε))/(2ε), far more accurate",
     "unrestored_x": "x is not restored after nudging it: put the saved value back",

@@ -256,4 +256,14 @@ MISTAKES = {
                              "not 2·B·m (invisible with one output)",
     "loss_missing_1_over_B": "the loss is a mean over the batch: divide by 2B",
     "only_two_layers": "the code only works for two layers; loop over all layers",
+    "bias_missing": "the bias is left out: each layer's pre-activation adds its b",
+    "cache_holds_outputs": "the cache holds the wrong arrays: each layer's entry is its input "
+                           "A_prev and its pre-activation Z, what backward needs to compute dW "
+                           "and g'(Z)",
+    "hidden_derivative_missing": "only the output layer's activation derivative is applied: "
+                                 "every delta sent back into a hidden layer needs that "
+                                 "layer's g'(Z) too",
+    "wrong_layer_W": "the error is sent back through the wrong layer's weights: the delta of "
+                     "layer ℓ comes through the W of the layer after it (invisible when the "
+                     "shapes agree)",
 }

@@ -131,6 +131,8 @@ def exercises(hidden) -> tuple[Exercise, ...]:
 
 
 MISTAKES: dict[str, str] = {
+    "dw_db_swapped": "the two gradients are in the wrong order: the pair is (dL/dw, dL/db), "
+                     "and only dL/dw carries the factor x",
     "mse_loss_reduces": "mse_loss is elementwise: for arrays it gives one loss per element, "
                         "of the same shape; leave any mean or sum to the caller",
 }

@@ -99,6 +99,7 @@ def exercises(hidden) -> tuple[Exercise, ...]:
 
 
 MISTAKES = {
+    "train_ignores_lr": "the learning rate passed to train is not the one each step uses",
     "sgd_ascent": "the step goes uphill: W − lr·dW, not W + lr·dW",
     "losses_after_update": "losses[k] must be measured before the k-th update",
 }

@@ -104,5 +104,9 @@ def exercises(hidden) -> tuple[Exercise, ...]:
 
 
 MISTAKES = {
+    "hidden_activation_missing": "the hidden layer passes z1 on as it is: its activation "
+                                 "h is σ applied to z1",
+    "output_activation_missing": "the output layer stops at z2: ŷ is the output layer's "
+                                 "activation of z2",
     "outer_product_transposed": "dW = x·δᵀ has the transposed shape; dW = δ·xᵀ, row i for neuron i",
 }

@@ -301,6 +301,79 @@ def probe_two_layer_outer_transposed(sub, ref):
     assert differs(got, ref.two_layer_backward(*args, cache))
 
 
+def probe_relu_prime_scalar_only(sub, ref):
+    assert sub.relu_prime(2.0) == 1.0 and sub.relu_prime(-1.0) == 0.0
+    assert raises(sub.relu_prime, np.array([1.0, -1.0]))
+
+
+def probe_sigmoid_prime_returns_sigmoid(sub, ref):
+    z = np.linspace(-3, 3, 7)
+    np.testing.assert_allclose(sub.sigmoid_prime(z), ref.sigmoid(z))
+
+
+def probe_tanh_prime_of_activation(sub, ref):
+    z = np.linspace(-2, 2, 5)
+    np.testing.assert_allclose(sub.tanh_prime(z), 1 - z * z)
+
+
+def probe_linear_neuron_dw_db_swapped(sub, ref):
+    assert sub.linear_neuron_grads(2.0, 0.5, 0.1, 1.0) == \
+        pytest.approx(ref.linear_neuron_grads(2.0, 0.5, 0.1, 1.0)[::-1])
+
+
+def probe_two_layer_forward_no_hidden_sigmoid(sub, ref):
+    args = two_layer_args(np.random.default_rng(5), 3, 4, 2)
+    x, _, W1, b1, W2, b2 = args
+    got = sub.two_layer_forward(x, W1, b1, W2, b2)
+    np.testing.assert_allclose(got["h"], got["z1"])
+    assert differs(got, ref.two_layer_forward(x, W1, b1, W2, b2))
+
+
+def probe_forward_missing_bias(sub, ref):
+    X, _, params, acts = network(np.random.default_rng(6), (3, 4, 2), ("tanh", "sigmoid"))
+    zero_b = [(W, np.zeros_like(b)) for W, b in params]
+    assert not differs(sub.forward(X, params, acts), ref.forward(X, zero_b, acts))
+    assert differs(sub.forward(X, params, acts), ref.forward(X, params, acts))
+
+
+def probe_forward_cache_holds_outputs(sub, ref):
+    X, _, params, acts = network(np.random.default_rng(7), (3, 4, 2), ("tanh", "sigmoid"))
+    A_L, cache = sub.forward(X, params, acts)
+    np.testing.assert_allclose(A_L, ref.forward(X, params, acts)[0])
+    np.testing.assert_allclose(cache[-1][0], A_L)
+
+
+def probe_backward_own_layer_W(sub, ref):
+    args = backward_args(ref, (3, 3, 3), ("tanh", "sigmoid"), batch=4)
+    assert differs(sub.backward(*args), ref.backward(*args))
+    assert raises(sub.backward, *backward_args(ref, (3, 4, 2), ("tanh", "sigmoid"), batch=4))
+
+
+def probe_backward_only_output_derivative(sub, ref):
+    args = backward_args(ref, (3, 4, 2), ("tanh", "sigmoid"), batch=4)
+    got, want = sub.backward(*args), ref.backward(*args)
+    np.testing.assert_allclose(got[-1][0], want[-1][0])
+    assert differs(got[0], want[0])
+
+
+def probe_backward_only_two_layers(sub, ref):
+    args = backward_args(ref, (3, 4, 2), ("tanh", "sigmoid"), batch=4)
+    assert not differs(sub.backward(*args), ref.backward(*args))
+    deep = backward_args(ref, (3, 4, 4, 2), ("tanh", "relu", "sigmoid"), batch=4)
+    assert differs(sub.backward(*deep), ref.backward(*deep))
+
+
+def probe_relative_error_mean(sub, ref):
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 4.0])
+    assert sub.relative_error(a, b) == pytest.approx(ref.relative_error(a, b) / 3)
+
+
+def probe_train_ignores_lr(sub, ref):
+    X, Y, params, acts = network(np.random.default_rng(8), (2, 3, 1), ("tanh", "sigmoid"), 4)
+    assert differs(sub.train(X, Y, params, acts, 0.5, 3), ref.train(X, Y, params, acts, 0.5, 3))
+    assert not differs(sub.train(X, Y, params, acts, 0.1, 3), ref.train(X, Y, params, acts, 0.1, 3))
+
+
 def probe_relu_mutates_input(sub, ref):
     z = np.array([-1.0, 2.0, -3.0])
     np.testing.assert_array_equal(sub.relu(z.copy()), ref.relu(z))

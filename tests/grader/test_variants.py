@@ -24,6 +24,7 @@ def _cases(fn):
         "relu_prime": activations.elementwise_cases,
         "tanh_prime": activations.elementwise_cases, "mse_loss": neuron.mse_cases,
         "linear_neuron_grads": neuron.neuron_cases, "sigmoid_neuron_grads": neuron.neuron_cases,
+        "two_layer_forward": two_layer.two_layer_forward_cases,
         "two_layer_backward": two_layer.two_layer_backward_cases,
         "forward": network.forward_cases, "loss": network.loss_cases,
         "backward": network.backward_cases, "numerical_gradient": gradcheck.numgrad_cases,
