@@ -126,7 +126,7 @@ def _speed_advice(fn: str, student, reference, settings: Settings) -> str | None
     mine = getattr(student, "seconds", {}).get(fn, 0.0)
     theirs = getattr(reference, "seconds", {}).get(fn, 0.0)
     if mine > 0.25 and mine > settings.slow_ratio * max(theirs, 1e-4):
-        return (f"{fn} took {mine:.2f} s on the checks, "
+        return (f"{fn} used {mine:.2f} s of CPU on the checks, "
                 f"{mine / max(theirs, 1e-4):.0f}× the reference; matrix products (@) instead of "
                 "Python loops would make it fast")
     return None

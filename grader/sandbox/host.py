@@ -50,6 +50,7 @@ class CallResult:
     stdout: str = ""  # what the student printed (stdout and stderr) during the call, capped
     seconds: float = 0.0  # wall-clock seconds of the call as seen by the grader
     warnings: tuple = ()  # distinct warnings the call raised, one line each (at most five)
+    cpu_seconds: float = 0.0  # CPU time of the call itself, as the worker measured it (advice)
 
     @property
     def ok(self) -> bool:
@@ -390,7 +391,7 @@ class Sandbox:
         for j, answer in enumerate(batch.answers):
             results[todo[j]] = CallResult(answer.status, answer.value, answer.args_after,
                                           answer.error, answer.traceback, answer.stdout,
-                                          answer.seconds, answer.warnings)
+                                          answer.seconds, answer.warnings, answer.cpu)
         done = len(batch.answers)
         if done == len(todo):
             return

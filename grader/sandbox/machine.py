@@ -47,6 +47,13 @@ class Imported:
     failed: dict = field(default_factory=dict)  # module -> (error, traceback) from notes
 
 
+def _cpu(value) -> float:
+    """The worker's CPU figure for a call: advice only (a student may forge it), bounded."""
+    if type(value) is not float or not 0.0 <= value < 1e6:
+        return 0.0
+    return value
+
+
 def settle(proc: WorkerProcess, sink: Output) -> bool:
     """Take the end of the last call request, whose answers all came back; False when the
     worker did anything else (it is then replaced: no call is blamed for it)."""
@@ -127,6 +134,7 @@ class Answer:
     stdout: str = ""
     seconds: float = 0.0
     warnings: tuple = ()
+    cpu: float = 0.0  # CPU seconds the call itself used, as the worker measured them
 
 
 @dataclass
@@ -202,7 +210,8 @@ def run_calls(proc: WorkerProcess, batch: Batch, frame: list, backstop: float,
         proc.drain(sink)
         answer = Answer(status, error=text(control, "error"),
                         traceback=text(control, "traceback", lines=MAX_TB_LINES),
-                        stdout=sink.text(), seconds=now - started)
+                        stdout=sink.text(), seconds=now - started,
+                        cpu=_cpu(control.get("cpu")))
         if status == "ok":
             args = values.get("args")
             caught = control.get("warnings")

@@ -1073,7 +1073,7 @@ class _Worker:
             func = None
         if not callable(func):
             return {"status": "missing", "error": f"no function {fname} in {file}"}, None
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with warnings.catch_warnings(record=True) as caught:
             # "default": once per code location, so a warning in a loop records one entry.
             warnings.simplefilter("default")
@@ -1083,14 +1083,15 @@ class _Worker:
                 seconds = time.perf_counter() - start
                 error, tb = self.describe(exc)
                 return {"status": "exception", "error": error, "traceback": tb,
-                        "seconds": seconds}, None
+                        "seconds": seconds, "cpu": time.process_time() - cpu}, None
             seconds = time.perf_counter() - start
+            cpu = time.process_time() - cpu
             lines = self.warning_lines(caught)
         # The decoder built fresh lists/dicts/arrays, so args now shows any mutation.
         reply = {"value": value}
         if return_args:
             reply["args"] = args
-        return {"status": "ok", "seconds": seconds, "warnings": lines}, reply
+        return {"status": "ok", "seconds": seconds, "cpu": cpu, "warnings": lines}, reply
 
     def reply_frame(self, control, reply) -> list:
         try:

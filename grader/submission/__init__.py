@@ -54,7 +54,7 @@ MAX_ENTRIES = 10_000  # entries looked at in one folder
 # reading a 16 MiB notebook about as much.
 STAGER_MEMORY = 768 * 2**20  # RLIMIT_AS
 STAGE_TIMEOUT = 10.0  # wall seconds for the whole staging, retries included
-UNIT_TIMEOUT = 4.0  # wall seconds for one unit (a file, a member, a cell)
+UNIT_TIMEOUT = 4.0  # CPU seconds for one unit (a file, a member, a cell)
 MAX_ATTEMPTS = 4  # a child that dies or stalls in a unit is run again without it, this often
 
 

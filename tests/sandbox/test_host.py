@@ -62,7 +62,7 @@ def test_calls_return_values_and_what_was_printed(make_submission, sandbox):
 
 def test_isolation_is_named(make_submission, sandbox, isolation):
     sb = sandbox(make_submission())
-    assert sb.isolation.startswith({"bubblewrap": "bubblewrap (uid nobody",
+    assert sb.isolation.startswith({"bubblewrap": "bubblewrap (an unprivileged uid",
                                     "rlimits": "rlimits only",
                                     "user": "unprivileged user (a uid of its own"}[isolation])
 
