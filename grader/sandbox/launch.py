@@ -550,12 +550,15 @@ def _grader_files() -> list[str]:
     import grader
 
     paths = [os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))]
-    try:
-        import solutions
+    import importlib.util
 
-        paths.append(os.path.dirname(os.path.abspath(solutions.__file__)))
-    except ImportError:
-        pass
+    for name in ("solutions", "grader_hidden"):  # located, never imported (see test_layout)
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin:
+            paths.append(os.path.dirname(os.path.abspath(spec.origin)))
     from grader import secret
 
     if not os.environ.get(secret.ENV_SECRET):
