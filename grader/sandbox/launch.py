@@ -170,6 +170,10 @@ class Launcher:
 # others come from a range no account uses. A uid is leased with a lock file held as long as
 # the launcher lives, so no two live sandboxes of any grader on this machine share one.
 UID_POOL = (_plan.NOBODY, *range(3_999_000_000, 3_999_000_063))
+# The user isolation kills every process and removes every /tmp file of its uid, so its uids
+# come from a range of their own: even a grader that keeps its leases elsewhere (another
+# version) can never lose a bubblewrap sandbox to a user sandbox's cleanup.
+USER_UID_POOL = tuple(range(3_999_100_000, 3_999_100_064))
 
 
 def _uid_lease(pool: tuple = UID_POOL) -> tuple[int, int | None]:
@@ -419,9 +423,9 @@ class UserLauncher(Launcher):
                           "unprivileged user (a uid of its own, no namespaces, no Landlock: "
                           "world-readable files are readable, /tmp is writable and cleaned "
                           "afterwards)")
-        # A leased uid that only bpcourse uses (never nobody, which other software may run
-        # as): every process and leftover file of it is this sandbox's, to kill and remove.
-        self.uid, self.lease = _uid_lease(UID_POOL[1:])
+        # A leased uid that only the user isolation uses (never nobody, which other software
+        # may run as): every process and leftover file of it is this sandbox's, to remove.
+        self.uid, self.lease = _uid_lease(USER_UID_POOL)
         if self.lease is None:
             raise SandboxUnavailable("no unused uid could be leased for the sandbox")
         self.scratch: str | None = None
