@@ -139,7 +139,8 @@ assert np.asarray(relu_prime(np.zeros((2, 2)))).dtype == np.float64
 # The derivative follows from the quotient rule: the numerator's derivative is the
 # denominator and vice versa, so $\tanh' = \frac{(e^z + e^{-z})^2 - (e^z - e^{-z})^2}
 # {(e^z + e^{-z})^2} = 1 - \tanh^2$. The square matters: $1 - \tanh(z)$ is a different
-# function (at $z = 1$ it gives $0.24$ where the true slope is $0.42$).
+# function (at $z = 1$ it gives $0.24$ where the true slope is $0.42$). And as with the
+# sigmoid, `tanh_prime` takes the pre-activation $z$: compute $\tanh(z)$ first, then square it.
 
 # %% from="activations:tanh,tanh_prime"
 

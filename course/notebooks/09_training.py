@@ -58,7 +58,7 @@ for (_W, _b), (_dW, _db), (_nW, _nb) in zip(_params, _grads, _new):
 # ## The training loop
 #
 # One *epoch* here is one step on the whole training set: forward, record the loss, backward,
-# step. `losses[k]` is the loss *before* the $k$-th update, so `losses[0]` is the loss of the
+# step (with the `lr` that `train` was given). `losses[k]` is the loss *before* the $k$-th update, so `losses[0]` is the loss of the
 # initial parameters.
 
 # %% from="train:train"
