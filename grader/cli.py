@@ -100,7 +100,7 @@ def main() -> None:
     """backprop-course: teach backpropagation and grade it."""
 
 
-def _grade(path: Path, public_only: bool, **overrides):
+def _grade(path: Path, public_only: bool, only: tuple[str, ...] = (), **overrides):
     from grader.api import HiddenPartMissing, grade
     from grader.sandbox.host import SandboxUnavailable
     from grader.sanitize import line
@@ -110,7 +110,7 @@ def _grade(path: Path, public_only: bool, **overrides):
 
     settings = (CHECK if public_only else GRADE).replace(**overrides)
     try:
-        return grade(path, public_only=public_only, settings=settings)
+        return grade(path, public_only=public_only, settings=settings, only=only)
     except (SubmissionError, SecretError, HiddenPartMissing) as exc:  # names from the submission: sanitised
         raise UserError(line(str(exc))) from None
     except SandboxUnavailable as exc:
@@ -176,16 +176,35 @@ def grade(path: Path, fmt: str, output: Path | None, overwrite: bool, audience: 
     _emit(render(report, fmt, audience=audience), output, overwrite)
 
 
+def _only(ctx, param, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Exercise names (a module's name stands for all its functions), in contract order."""
+    from grader.contract import FUNCTION_MODULE, MODULES
+
+    wanted = set()
+    for value in values:
+        if value in FUNCTION_MODULE:
+            wanted.add(value)
+        elif value.removesuffix(".py") in MODULES:
+            wanted |= {f for f, m in FUNCTION_MODULE.items() if m == value.removesuffix(".py")}
+        else:
+            raise UserError(f"--only {value}: no such exercise or module; the exercises are "
+                            + ", ".join(FUNCTION_MODULE))
+    return tuple(f for f in FUNCTION_MODULE if f in wanted)
+
+
 @main.command(epilog=EXIT_CODES)
 @click.argument("path", default=".", callback=_submission_path)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def check(path: Path, fmt: str) -> None:
+@click.option("--only", multiple=True, callback=_only, metavar="NAME",
+              help="Check only this exercise, or every exercise of this module "
+                   "(repeat for more).")
+def check(path: Path, fmt: str, only: tuple[str, ...]) -> None:
     """Check your own work: the public checks only (the article's numbers, properties,
     finite differences of your own code). Needs no reference solutions."""
     from grader.render import render
 
-    report = _grade(path, True)
+    report = _grade(path, True, only=only)
     click.echo(render(report, fmt, audience="student"))
     if report.score < report.max_score:
         sys.exit(1)
@@ -227,6 +246,41 @@ def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
     except stubs_mod.StubError as exc:
         raise UserError(str(exc)) from None
     click.echo(f"wrote {len(changed)} file(s)" + (": " + ", ".join(changed) if changed else ""))
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("out", type=click.Path(file_okay=True, path_type=Path))
+def release(out: Path) -> None:
+    """Write the student bundle into OUT (a new or empty folder): the stubs, a student
+    README and a wheel of the public grader, without the solutions or the hidden checks."""
+    from grader.release import ReleaseError, build_release
+
+    try:
+        written = build_release(out)
+    except ReleaseError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"wrote {len(written)} files into {out}: exercises/, README.md, "
+               f"{written[-1].name}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("function")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--path", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Your folder (holding the exercise files, or exercises/).")
+def run(function: str, args: tuple[str, ...], path: Path) -> None:
+    """Call one of your functions and print what it returns, e.g. `bpcourse run sigmoid 0.5`
+    or `bpcourse run relu "[-1, 0, 2]"`. Arguments are Python literals; lists become arrays.
+    Exit 0 when it returned, 1 when it raised."""
+    from grader.run import RunError
+    from grader.run import run as run_one
+
+    try:
+        text, code = run_one(function, list(args), path)
+    except RunError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(text)
+    sys.exit(code)
 
 
 @main.command()
