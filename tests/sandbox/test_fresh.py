@@ -229,8 +229,8 @@ def nap(s):
 
 
 def test_an_exhausted_exercise_budget_skips_only_that_exercise(make_submission, sandbox):
-    sb = sandbox(make_submission(slow=SLOW), call_timeout=0.6, exercise_budget=1.0)
-    assert sb.call("slow", "nap", 0.5, budget="forward").ok
+    sb = sandbox(make_submission(slow=SLOW), call_timeout=2.0, exercise_budget=2.1)
+    assert sb.call("slow", "nap", 0.2, budget="forward").ok  # 1.8 s to spare
     assert sb.call("slow", "nap", 5.0, budget="forward").status == "timeout"
     skipped = sb.call("slow", "nap", 0.0, budget="forward")
     assert skipped.status == "skipped" and "for forward" in skipped.error
