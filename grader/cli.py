@@ -250,17 +250,20 @@ def stubs(solutions_dir: Path, exercises_dir: Path, check: bool) -> None:
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("out", type=click.Path(file_okay=True, path_type=Path))
-def release(out: Path) -> None:
-    """Write the student bundle into OUT (a new or empty folder): the stubs, a student
-    README and a wheel of the public grader, without the solutions or the hidden checks."""
+@click.option("--no-notebooks", is_flag=True,
+              help="Leave out the course notebooks (made with nbgrader generate_assignment).")
+def release(out: Path, no_notebooks: bool) -> None:
+    """Write the student bundle into OUT (a new or empty folder): the stubs, the student
+    notebooks, a student README and a wheel of the public grader, without the solutions or
+    the hidden checks."""
     from grader.release import ReleaseError, build_release
 
     try:
-        written = build_release(out)
+        written = build_release(out, notebooks=not no_notebooks)
     except ReleaseError as exc:
         raise UserError(str(exc)) from None
-    click.echo(f"wrote {len(written)} files into {out}: exercises/, README.md, "
-               f"{written[-1].name}")
+    parts = "exercises/, " + ("" if no_notebooks else "notebooks/, ")
+    click.echo(f"wrote {len(written)} files into {out}: {parts}README.md, {written[-1].name}")
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

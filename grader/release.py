@@ -89,8 +89,10 @@ def build_wheel(out: Path) -> Path:
     return wheel
 
 
-def build_release(out: Path) -> list[Path]:
-    """Write the student bundle into ``out`` (absent or empty); the paths written."""
+def build_release(out: Path, notebooks: bool = True) -> list[Path]:
+    """Write the student bundle into ``out`` (absent or empty); the paths written. With
+    ``notebooks``, the course's student notebooks too (``notebooks/``, made by nbgrader's
+    ``generate_assignment``: needs the instructor's install with the 'course' extra)."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ReleaseError(f"{out} exists and is not an empty folder; give a new one "
@@ -109,10 +111,29 @@ def build_release(out: Path) -> list[Path]:
     readme = out / "README.md"
     readme.write_text(STUDENT_README.format(wheel=f"{NAME.replace('-', '_')}-{_version()}"
                                                   "-py3-none-any.whl"), encoding="utf-8")
+    if notebooks:
+        written += _notebooks(out / "notebooks")
     written += [readme, build_wheel(out)]
     for path in written:
         os.chmod(path, 0o644)
     return written
+
+
+def _notebooks(dest: Path) -> list[Path]:
+    from grader import course_notebooks
+
+    if not course_notebooks.COURSE.is_dir():
+        raise ReleaseError("the course notebooks (course/) are not in this install; "
+                           "release from the repository, or pass --no-notebooks")
+    try:
+        import nbgrader  # noqa: F401
+    except ImportError:
+        raise ReleaseError("the notebooks are released with nbgrader: pip install "
+                           "'backprop-course[course]', or pass --no-notebooks") from None
+    try:
+        return course_notebooks.release_notebooks(dest)
+    except course_notebooks.BuildError as exc:
+        raise ReleaseError(str(exc)) from None
 
 
 STUDENT_README = """\

@@ -79,7 +79,8 @@ def release(tmp_path_factory):
 
 def test_the_release_holds_stubs_a_readme_and_a_wheel_without_the_reference(release):
     assert sorted(p.name for p in release.iterdir()) == [
-        "README.md", "backprop_course-0.1.0-py3-none-any.whl", "exercises"]
+        "README.md", "backprop_course-0.1.0-py3-none-any.whl", "exercises", "notebooks"]
+    assert len(list((release / "notebooks").glob("*.ipynb"))) == 9
     secret = hidden_lines()
     assert len(secret) > 100
     # The scan can fail: it finds the reference in the instructor's own files.
@@ -167,3 +168,10 @@ def test_the_student_wheel_requires_what_pyproject_requires():
     text = (ROOT / "pyproject.toml").read_text()
     block = text.split("dependencies = [", 1)[1].split("]", 1)[0]
     assert tuple(re.findall(r'"([^"]+)"', block)) == REQUIRES
+
+
+def test_release_without_notebooks_leaves_them_out(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["release", str(out), "--no-notebooks"])
+    assert result.exit_code == 0, result.output
+    assert not (out / "notebooks").exists() and (out / "exercises").is_dir()
