@@ -289,14 +289,8 @@ class _Decoder:
         raise WireError("malformed message")
 
 
-def decode(header, body, *, callback=None, copy: bool = False):
-    """Decode a frame's header and body (bytes-like) into (control, values).
-
-    Arrays are views into ``body`` (writable when it is a bytearray) unless ``copy``, then
-    each owns its data. A callback tag is admitted only with ``callback(key, token)``, which
-    returns what stands for it (or raises WireError). Raises WireError for anything
-    malformed or over a limit.
-    """
+def decode_header(header) -> tuple[dict, object]:
+    """A frame's header: its plain fields, and its values' still undecoded tree (or None)."""
     header = bytes(header)
     _check_raw_depth(header)
     try:
@@ -308,7 +302,18 @@ def decode(header, body, *, callback=None, copy: bool = False):
         raise WireError("unreadable header (trailing data)")
     if type(control) is not dict:
         raise WireError("malformed message")
-    raw = control.pop("v", None)
+    return control, control.pop("v", None)
+
+
+def decode(header, body, *, callback=None, copy: bool = False):
+    """Decode a frame's header and body (bytes-like) into (control, values).
+
+    Arrays are views into ``body`` (writable when it is a bytearray) unless ``copy``, then
+    each owns its data. A callback tag is admitted only with ``callback(key, token)``, which
+    returns what stands for it (or raises WireError). Raises WireError for anything
+    malformed or over a limit.
+    """
+    control, raw = decode_header(header)
     values = {}
     d = _Decoder(body, callback, copy)
     if raw is not None:
@@ -565,9 +570,7 @@ class _Worker:
 
     def receive(self, callback=None):
         # Exactly one frame: frames may queue up back to back (stale callback answers).
-        hlen, blen = parse_prefix(bytes(_read_exact(self.req_fd, PREFIX.size)),
-                                  max_body=1 << 40)
-        view = memoryview(_read_exact(self.req_fd, hlen + blen))
+        view, hlen = self.read_raw(self.req_fd)
         return decode(view[:hlen], view[hlen:], callback=callback, copy=True)
 
     def callback(self, token, args, kwargs):
@@ -815,8 +818,8 @@ class _Worker:
                 pid = self.libc.fork()
                 break
             except OSError:
-                # Out of processes: the other worker of this submission may be killing what
-                # its last call started (same uid, one RLIMIT_NPROC). That takes milliseconds.
+                # Out of processes for a moment (RLIMIT_NPROC counts every process of this
+                # uid, and the last call's are still being reaped): wait a little.
                 time.sleep(0.005)
         else:
             os._exit(0)  # the grader starts a new worker
@@ -836,7 +839,7 @@ class _Worker:
         while True:
             try:
                 view, hlen = self.read_raw(self.req_fd)
-                control = self.control_only(view[:hlen])
+                control = decode_header(view[:hlen])[0]
             except (EOFError, OSError, WireError):
                 os._exit(0)  # the grader has gone (or broke the protocol): so does the snapshot
             op = control.get("op")
@@ -856,21 +859,6 @@ class _Worker:
         """One whole frame from ``fd``, undecoded: (bytes, header length)."""
         hlen, blen = parse_prefix(bytes(_read_exact(fd, PREFIX.size)), max_body=1 << 40)
         return memoryview(_read_exact(fd, hlen + blen)), hlen
-
-    @staticmethod
-    def control_only(header) -> dict:
-        """The plain fields of a frame's header (its values stay undecoded)."""
-        header = bytes(header)
-        _check_raw_depth(header)
-        try:
-            text = header.decode("utf-8")
-            control, end = _SCAN(text, 0)
-        except (ValueError, RecursionError, StopIteration) as exc:
-            raise WireError(f"unreadable header ({type(exc).__name__})") from None
-        if end != len(text) or type(control) is not dict:
-            raise WireError("malformed message")
-        control.pop("v", None)
-        return control
 
     def reap_spare(self) -> None:
         pid, tick_r, workdir = self.spare
@@ -898,7 +886,7 @@ class _Worker:
                 if kind != b"F":
                     raise EOFError
                 view, hlen = self.read_raw(tick_r)
-                control = self.control_only(view[:hlen])
+                control = decode_header(view[:hlen])[0]
             except (EOFError, OSError, WireError, struct.error):
                 os._exit(0)  # the grader closed the pipe: the spare has gone too
             self.reap_spare()
