@@ -26,25 +26,31 @@ def grade(path: Path | str, *, public_only: bool = False,
     ``grader.secret.SecretError`` when the course secret cannot be had, ``HiddenPartMissing``
     when grading needs the hidden part and this install has none (a student's).
     """
-    from grader.exercises import HIDDEN
-
     from grader.sandbox import Sandbox
-    from grader.submission import staged
+    from grader.submission import stage_into, staging_area
 
     settings = settings or (CHECK if public_only else GRADE)
     seed: tuple = ()
-    if not public_only and HIDDEN is None:
-        raise HiddenPartMissing("grading needs the instructor's install (the hidden checks and "
-                                "the reference solutions); this one can only `check`")
-    if not public_only:
-        from grader.secret import load_secret, seed_words
-
-        seed = tuple(seed_words(settings.secret or load_secret()))
     start = time.perf_counter()
-    with staged(path) as submission:
-        sandbox = Sandbox(submission.root, limits=settings.limits, isolation=settings.isolation)
+    with staging_area() as base:
+        sandbox = Sandbox(base / "stage", limits=settings.limits, isolation=settings.isolation)
         try:
-            sandbox.start()  # the worker boots while the checks and the reference load
+            if sandbox.reads_live:
+                # The worker boots (numpy's import: a tenth of a second) while the submission
+                # is staged into the folder it binds, and the checks and the reference load.
+                sandbox.start()
+            from grader.exercises import HIDDEN
+
+            if not public_only and HIDDEN is None:
+                raise HiddenPartMissing("grading needs the instructor's install (the hidden "
+                                        "checks and the reference solutions); this one can "
+                                        "only `check`")
+            if not public_only:
+                from grader.secret import load_secret, seed_words
+
+                seed = tuple(seed_words(settings.secret or load_secret()))
+            submission = stage_into(path, base)
+            sandbox.start()
             from grader.engine import run_checks
             from grader.impl import LocalImpl, StudentImpl
 

@@ -112,6 +112,7 @@ class Sandbox:
         self.limits = limits
         self._launcher = _launch.launcher(isolation, self.submission_root, limits)
         self.mode = self._launcher.mode
+        self.reads_live = self._launcher.reads_live
         self.isolation = self._launcher.isolation
         self.unavailable_reason = _plan.probe() if self.mode == "rlimits" else ""
         self._holder: list = [None]  # the running WorkerProcess, shared with the finalizer

@@ -139,6 +139,11 @@ def _killpg(pid: int) -> None:
 class Launcher:
     """Starts a worker process in one isolation mode and kills it completely."""
 
+    # True when the worker reads the submission's ``exercises/`` where it is (a bind, or the
+    # path itself), so it may start before that folder is filled; False when it gets a copy
+    # made at its start.
+    reads_live = True
+
     mode = ""
     isolation = ""  # shown in reports
 
@@ -389,6 +394,7 @@ class UserLauncher(Launcher):
     (``grader.sandbox.runtime``)."""
 
     mode = "user"
+    reads_live = False  # the worker gets a copy of the submission
     WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
     READ = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache",
             "/sys/devices/system/cpu", "/proc")

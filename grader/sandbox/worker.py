@@ -536,7 +536,11 @@ class _Worker:
         self.in_child = False
         self.proxies: dict = {}  # id(proxy) -> (proxy, token)
         self.calls = 0
-        self.spare = None  # (pid, tick pipe, workdir) of the next call's process
+        # Call processes forked ahead of their request: ``ready`` may read the grader's next
+        # request (pid, tick pipe, workdir); ``spare``, forked while ``ready`` runs, waits for
+        # a go first (pid, tick pipe, workdir, go pipe).
+        self.ready = None
+        self.spare = None
         self.shared: list = []  # shared mappings of the snapshot: remapped private per call
         # The files every child must see as they were at boot, whatever an import did.
         self.out_keep = os.dup(1)
@@ -738,49 +742,78 @@ class _Worker:
         return ""
 
     @staticmethod
-    def alive(pid: str) -> bool:
+    def _identity_of(pid: str):
+        """((pid, start time), state) of a process, (None, None) when it has gone: a pid may
+        be reused, the pair is not."""
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
-                return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+                fields = f.read().rsplit(b")", 1)[1].split()
+            return (pid, fields[19]), fields[0]
         except (OSError, IndexError):
-            return False
+            return None, None
+
+    def _dying(self, ident) -> bool:
+        """True while the process ``ident`` is still exiting (not yet a zombie, not gone)."""
+        now, state = self._identity_of(ident[0])
+        return now == ident and state not in (b"Z", b"X")
 
     def kill_strays(self) -> None:
-        """Kill every process of the submission but this one."""
+        """Kill every process of the submission but this one and the next call's (which
+        has run no student code). Killed means SIGKILL delivered, not gone: such a process
+        never runs another instruction of its own, and cannot fork (the kernel fails a fork
+        whose parent has a fatal signal pending), so nobody waits for its memory to be freed."""
         import signal
 
+        me = os.getpid()
+        keep = {me, 1}
+        if self.spare is not None:
+            keep.add(self.spare[0])
         if self.kill_all:
-            # As uid nobody in our own pid namespace: kill(-1) reaches every process of the
-            # submission but this one; wait until they are gone (pid 1 reaps orphans).
-            me = os.getpid()
-            for attempt in range(500):
+            if self.spare is None:
+                # As an unprivileged uid alone in our own pid namespace: kill(-1) reaches every
+                # process of the submission but this one (and pid 1, bubblewrap's).
                 try:
                     os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    if attempt == 0:  # no process to signal, not even a zombie: all clean
-                        self.libc.remove_ipc()
-                        return
+                except ProcessLookupError:  # no process to signal, not even a zombie
+                    self.libc.remove_ipc()
+                    return
                 except OSError:
                     pass
-                while True:
-                    try:
-                        pid, _ = os.waitpid(-1, os.WNOHANG)
-                    except ChildProcessError:
-                        break
-                    if pid == 0:
-                        break
-                if not any(self.alive(p) for p in os.listdir("/proc")
-                           if p.isdigit() and int(p) not in (1, me)):
+            # A scan of our pid namespace's /proc: every process not killed yet is killed,
+            # until a scan finds none. A process started after a scan has a parent that was
+            # alive and unkilled at that scan, so the next one finds that parent.
+            killed: set = set()
+            for _ in range(1000):
+                fresh = []
+                for name in os.listdir("/proc"):
+                    if name.isdigit() and int(name) not in keep:
+                        ident = self._identity_of(name)[0]
+                        if ident is not None and ident not in killed:
+                            fresh.append(ident)
+                if not fresh:
                     break
-                time.sleep(0.002)
+                for ident in fresh:
+                    killed.add(ident)
+                    try:
+                        os.kill(int(ident[0]), signal.SIGKILL)
+                    except OSError:
+                        pass
+                self.reap(block=False)
+            # Killed is not gone: until its exit has closed its files, a dying process still
+            # holds its sockets (an abstract unix socket needs no file) and its name shows in
+            # /proc, where the next call could read them. Wait until each is a zombie or gone.
+            for _ in range(50000):
+                self.reap(block=False)
+                if not any(self._dying(ident) for ident in killed):
+                    break
+                time.sleep(0.0001)
             self.libc.remove_ipc()
             return
         # rlimits: we are a child subreaper, so every orphan of a call becomes our child.
-        me = os.getpid()
         for _ in range(100):
             try:
                 with open(f"/proc/{me}/task/{me}/children") as f:
-                    kids = [int(x) for x in f.read().split()]
+                    kids = [int(x) for x in f.read().split() if int(x) not in keep]
             except (OSError, ValueError):
                 kids = []
             if not kids:
@@ -796,6 +829,29 @@ class _Worker:
                 except ChildProcessError:
                     pass
 
+    def reap(self, block: bool) -> None:
+        """Collect our children that have ended (all of them but the spare when ``block``)."""
+        spare = {p[0] for p in (self.spare, self.ready) if p is not None}
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                if not block:
+                    return
+                try:
+                    with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as f:
+                        kids = [int(x) for x in f.read().split() if int(x) not in spare]
+                except (OSError, ValueError):
+                    return
+                if not kids:
+                    return
+                try:
+                    os.waitpid(kids[0], 0)
+                except ChildProcessError:
+                    pass
+
     # -- calls (each request in a fresh child) ----------------------------------------------------
     #
     # The process of the next call is forked as soon as the snapshot is clean (after the last
@@ -808,6 +864,7 @@ class _Worker:
 
     def prefork(self) -> None:
         tick_r, tick_w = os.pipe()
+        go_r, go_w = os.pipe()
         workdir = None
         if self.workdir is not None:
             self.calls += 1
@@ -826,16 +883,56 @@ class _Worker:
         if pid == 0:
             try:
                 os.close(tick_r)
-                self.spare_main(tick_w, workdir)
+                os.close(go_w)
+                self.spare_main(tick_w, go_r, workdir)
             finally:
                 os._exit(71)
         os.close(tick_w)
-        self.spare = (pid, tick_r, workdir)
+        os.close(go_r)
+        self.spare = (pid, tick_r, workdir, go_w)
 
-    def spare_main(self, tick_w: int, workdir) -> None:
-        """The next call's process: set up, then wait for the grader's request."""
-        self.setup_child(tick_w, workdir)
+    def release_spare(self) -> None:
+        """The spare becomes the process that reads the grader's next request: nothing else
+        reads that pipe now."""
+        pid, tick_r, workdir, go_w = self.spare
+        self.spare = None
+        try:
+            os.write(go_w, b"g")
+        except OSError:
+            pass  # it has died: serve() sees its tick pipe close
+        os.close(go_w)
+        self.ready = (pid, tick_r, workdir)
+
+    def drop_spare(self) -> None:
+        """Kill the spare (forked from a snapshot about to change) and collect it."""
+        import signal
+
+        if self.spare is None:
+            return
+        pid, tick_r, workdir, go_w = self.spare
+        self.spare = None
+        for fd in (tick_r, go_w):
+            os.close(fd)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (OSError, ChildProcessError):
+            pass
+        if workdir is not None:
+            sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
+
+    def spare_main(self, tick_w: int, go_r: int, workdir) -> None:
+        """The next call's process: set up, then wait for the grader's request. It may be
+        forked while the last call still runs (that process has the request pipe too, for
+        its callbacks' answers), so it reads the pipe only once the snapshot says go."""
+        self.setup_child(tick_w, workdir, go_r)
         self.warm_up()
+        try:
+            if os.read(go_r, 1) != b"g":
+                os._exit(0)
+        except OSError:
+            os._exit(0)
+        os.close(go_r)
         while True:
             try:
                 view, hlen = self.read_raw(self.req_fd)
@@ -860,9 +957,9 @@ class _Worker:
         hlen, blen = parse_prefix(bytes(_read_exact(fd, PREFIX.size)), max_body=1 << 40)
         return memoryview(_read_exact(fd, hlen + blen)), hlen
 
-    def reap_spare(self) -> None:
-        pid, tick_r, workdir = self.spare
-        self.spare = None
+    def reap_ready(self) -> None:
+        pid, tick_r, workdir = self.ready
+        self.ready = None
         os.close(tick_r)
         try:
             os.waitpid(pid, 0)
@@ -873,9 +970,12 @@ class _Worker:
 
     def serve(self) -> None:
         self.ctl({"note": "hello", "pid": os.getpid()})
+        self.prefork()
+        self.release_spare()
         while True:
-            self.prefork()
-            tick_r = self.spare[1]
+            if self.spare is None:
+                self.prefork()  # while the ready process runs the next call
+            tick_r = self.ready[1]
             try:
                 kind = os.read(tick_r, 1)
                 if kind == b"S":
@@ -889,9 +989,12 @@ class _Worker:
                 control = decode_header(view[:hlen])[0]
             except (EOFError, OSError, WireError, struct.error):
                 os._exit(0)  # the grader closed the pipe: the spare has gone too
-            self.reap_spare()
+            self.reap_ready()
+            self.drop_spare()
             if control.get("op") == "import":
                 self.do_import(control["module"])
+                self.prefork()
+                self.release_spare()
             else:
                 os._exit(0)
 
@@ -901,8 +1004,8 @@ class _Worker:
         import signal
 
         start = time.monotonic()
-        pid, tick_r, workdir = self.spare
-        self.spare = None
+        pid, tick_r, workdir = self.ready
+        self.ready = None
         end_all = start + total
         end_call = min(start + deadline, end_all)
         ticks = 0
@@ -931,6 +1034,13 @@ class _Worker:
                     if ticks < n - 1:  # a forged tick can move on, never beyond the batch
                         ticks += 1
                         end_call = min(time.monotonic() + deadline, end_all)
+                    else:
+                        # The n-th tick: every answer was sent (or the student's code forged
+                        # it, and ends its own request early). The process is killed below,
+                        # nobody waits for its exit.
+                        outcome = {"end": "exit", "code": 0}
+                if outcome is not None:
+                    break
             if pidfd is None or pidfd in ready:
                 done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
                 if done:
@@ -944,15 +1054,17 @@ class _Worker:
         self.kill_strays()
         if workdir is not None:
             sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
+        self.release_spare()
         self.ctl(outcome)
+        self.reap(block=True)
 
-    def setup_child(self, tick_w: int, workdir) -> None:
+    def setup_child(self, tick_w: int, workdir, go_r: int) -> None:
         """In a call's process, before its request: only our pipes and the boot-time
         stdin/stdout/stderr stay open; shared mappings become private."""
         os.dup2(self.null_keep, 0)
         os.dup2(self.out_keep, 1)
         os.dup2(self.out_keep, 2)
-        keep = sorted({0, 1, 2, self.req_fd, self.resp_fd, tick_w})
+        keep = sorted({0, 1, 2, self.req_fd, self.resp_fd, tick_w, go_r})
         for lo, hi in zip(keep, keep[1:] + [1 << 20]):
             if hi > lo + 1:
                 os.closerange(lo + 1, hi)
@@ -994,6 +1106,7 @@ class _Worker:
             control, reply = self.run(module, function, values[f"a{i}"], return_args)
             _write_all(self.resp_fd, self.reply_frame(control, reply))
             del control, reply
+        os.write(tick_w, b"t")  # all answered: the snapshot ends this process
         os._exit(0)
 
     def substitute(self, name: str, token: str) -> None:

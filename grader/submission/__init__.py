@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,18 +68,47 @@ class Staged:
 
 
 @contextlib.contextmanager
+def staging_area() -> Iterator[Path]:
+    """A fresh temporary folder to stage one submission in (:func:`stage_into`), removed on
+    exit whatever happens. Its ``stage/exercises/`` folder exists from the start and is never
+    replaced, so a sandbox may bind it before the submission is staged into it (the worker
+    boots meanwhile)."""
+    # A Ctrl-C or SIGTERM between the folder's creation and the try below would leave it
+    # behind: they wait (blocked) until the try has begun.
+    stop = {signal.SIGINT, signal.SIGTERM}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    try:
+        base = Path(tempfile.mkdtemp(prefix="bpcourse-submission-"))
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for folder in (base / "stage", base / "stage" / "exercises"):
+            os.mkdir(folder, 0o700)
+            os.chmod(folder, 0o755)  # the sandbox runs as an unprivileged user
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def stage_into(path: Path | str, base: Path) -> Staged:
+    """Stage the submission at ``path`` into ``base/stage`` (``base`` from
+    :func:`staging_area`). Raises :class:`SubmissionError` (one-line message) when there is
+    nothing to grade."""
+    from grader.submission._host import stage
+
+    return stage(os.path.expanduser(os.fspath(path)), base)
+
+
+@contextlib.contextmanager
 def staged(path: Path | str) -> Iterator[Staged]:
     """Stage the submission at ``path`` in a temporary folder; remove the folder on exit.
 
     Raises :class:`SubmissionError` (one-line message) when there is nothing to grade.
     """
-    from grader.submission._host import stage
-
-    base = Path(tempfile.mkdtemp(prefix="bpcourse-submission-"))
-    try:
-        yield stage(os.path.expanduser(os.fspath(path)), base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with staging_area() as base:
+        yield stage_into(path, base)
 
 
 def caps() -> Caps:

@@ -203,7 +203,7 @@ def _reader(folder, name: str, caps: Caps, budget):
 
 
 def _new_package(pkg: str) -> None:
-    os.makedirs(pkg, 0o700)
+    os.makedirs(pkg, 0o700, exist_ok=True)  # the host may have made it (staging_area)
     with open(os.path.join(pkg, "__init__.py"), "x", encoding="utf-8"):
         pass
 

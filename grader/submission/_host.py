@@ -55,8 +55,22 @@ def stage(path: str, base: Path) -> Staged:
 
 
 def _clear(base: Path) -> None:
-    for child in ("stage", "unpacked"):
-        shutil.rmtree(base / child, ignore_errors=True)
+    """Remove ``unpacked/`` and what ``stage/`` holds, but keep a folder ``stage/exercises/``
+    (emptied): a sandbox may have bound it already (``grader.submission.staging_area``)."""
+    shutil.rmtree(base / "unpacked", ignore_errors=True)
+    stage = base / "stage"
+    if not os.path.isdir(stage / "exercises") or os.path.islink(stage / "exercises"):
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    for folder in (stage, stage / "exercises"):
+        for child in os.listdir(folder):
+            target = folder / child
+            if folder == stage and child == "exercises":
+                continue
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink()
 
 
 def _child_command() -> list[str]:
@@ -186,7 +200,8 @@ def _staged_from(result: object, base: Path) -> Staged:
         raise RuntimeError("the submission loader failed: a malformed summary")
     root = base / "stage"
     try:
-        if not stat.S_ISDIR(os.lstat(root / "exercises").st_mode):
+        if not stat.S_ISDIR(os.lstat(root / "exercises").st_mode) or \
+                not stat.S_ISREG(os.lstat(root / "exercises" / "__init__.py").st_mode):
             raise OSError
     except OSError:
         raise RuntimeError("the submission loader failed: nothing staged") from None

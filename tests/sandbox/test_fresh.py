@@ -447,3 +447,72 @@ def ok():
     assert r.ok  # the first answer counts: it is the student's own call either way
     assert sb.call("extra", "ok").value == "fine"  # not blamed for the previous one's frame
     assert sb.restarts == 1
+
+
+LISTENER = """
+import os, socket, time
+
+NAME = b"\\0bpcourse-state-between-calls"
+
+def leave_a_listener():
+    r, w = os.pipe()
+    if os.fork() == 0:  # a process that outlives the call and keeps a socket open
+        ballast = bytearray(64 << 20)  # memory whose release makes its exit slow
+        ballast[::4096] = b"x" * len(ballast[::4096])
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(NAME)
+        s.listen(5)
+        os.write(w, b"up")
+        while True:
+            conn, _ = s.accept()
+            conn.sendall(b"state from the last call")
+            conn.close()
+    return os.read(r, 2).decode()
+
+def ask_the_listener():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(NAME)
+        return s.recv(100).decode()
+    except OSError as exc:
+        return type(exc).__name__
+"""
+
+
+def test_a_process_left_by_one_call_is_dead_before_the_next_begins(make_submission, sandbox):
+    """The next call's process is forked ahead, while a call runs, but it runs nothing of the
+    student's until every process of the last call has been killed: a listener left behind
+    (on an abstract unix socket, which needs no writable file) never answers the next call,
+    not even while it is being torn down (its memory makes that slow)."""
+    sb = sandbox(make_submission(listener=LISTENER))
+    for _ in range(3):
+        assert sb.call("listener", "leave_a_listener").value == "up"
+        assert sb.call("listener", "ask_the_listener").value in ("ConnectionRefusedError",
+                                                                 "FileNotFoundError")
+
+
+SNOOP_OTHERS = """
+import os
+
+def open_the_others():
+    opened = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != os.getpid():
+            for what in ("mem", "environ"):
+                try:
+                    with open(f"/proc/{pid}/{what}", "rb"):
+                        opened.append(f"{pid}/{what}")
+                except OSError:
+                    pass
+    return opened
+"""
+
+
+def test_a_call_cannot_open_the_memory_of_the_process_waiting_for_the_next(make_submission,
+                                                                         bwrap_sandbox):
+    """The next call's process exists while a call runs (forked ahead); like the worker, it
+    is not dumpable, so the call can neither read nor write its memory."""
+    sb = bwrap_sandbox(make_submission(snoop=SNOOP_OTHERS))
+    for _ in range(3):
+        r = sb.call("snoop", "open_the_others")
+        assert r.ok and r.value == [], r.value

@@ -147,7 +147,9 @@ def test_student_code_cannot_signal_the_grader(make_submission, bwrap_sandbox):
     if r.ok:
         assert str(os.getpid()) not in r.value
         assert not any("pytest" in cmd for cmd in r.value.values())
-        assert len(r.value) <= 3  # only the sandbox's own processes are visible
+        # only the sandbox's own processes are visible: bubblewrap's pid 1, the worker, this
+        # call's process and the next call's (forked ahead, waiting)
+        assert len(r.value) <= 4
     os.kill(os.getpid(), 0)  # still here
     assert sb.call("killer", "ok").value == "alive"
 
