@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -26,20 +25,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def command() -> list[str]:
-    script = shutil.which("bpcourse")
-    return [script] if script else [sys.executable, "-m", "grader.cli"]
-
-
 def timed(args: list[str], timeout: float = 300, checkout: Path = REPO
           ) -> tuple[float, subprocess.CompletedProcess]:
-    """``args``: the command's arguments after ``bpcourse``."""
-    env = None
-    if checkout != REPO:  # that checkout's grader, whatever is installed
-        env = dict(os.environ, PYTHONPATH=str(checkout))
-        args = [sys.executable, "-m", "grader.cli", *args]
-    else:
-        args = command() + list(args)
+    """``args``: the command's arguments after ``bpcourse``, run with ``checkout``'s grader
+    whatever is installed. Byte-code caching is on (an install compiles its modules; a
+    PYTHONDONTWRITEBYTECODE left in the environment would make each run compile every
+    module again, and weigh on the checkout with more modules)."""
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    args = [sys.executable, "-m", "grader.cli", *args]
     start = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=checkout,
                           env=env)
@@ -51,6 +45,9 @@ def correct_submission_times(runs: int, against: Path | None = None
     base = REPO / "tests" / "bank" / "submissions" / "base"
     times: list[float] = []
     theirs: list[float] = []
+    for checkout in (REPO, against):  # a first run writes the byte-code caches
+        if checkout is not None:
+            timed(["grade", str(base), "--format", "json"], checkout=checkout)
     for _ in range(runs):
         for checkout, into in ((REPO, times), (against, theirs)):
             if checkout is None:
