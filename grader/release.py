@@ -59,12 +59,17 @@ def _record_line(arcname: str, data: bytes) -> str:
     return f"{arcname},sha256={digest},{len(data)}"
 
 
+def wheel_name() -> str:
+    """The file name of the student wheel (at the top of the release folder)."""
+    return f"{NAME.replace('-', '_')}-{_version()}-py3-none-any.whl"
+
+
 def build_wheel(out: Path) -> Path:
     """The student wheel of the public grader, in ``out``."""
     version = _version()
     dist = NAME.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
-    wheel = out / f"{dist}-{version}-py3-none-any.whl"
+    wheel = out / wheel_name()
     members: list[tuple[str, bytes]] = [
         (arcname, path.read_bytes()) for arcname, path in _files(_package_dir("grader"), "grader")]
     metadata = "\n".join([
@@ -109,8 +114,7 @@ def build_release(out: Path, notebooks: bool = True) -> list[Path]:
         target.write_bytes(path.read_bytes())
         written.append(target)
     readme = out / "README.md"
-    readme.write_text(STUDENT_README.format(wheel=f"{NAME.replace('-', '_')}-{_version()}"
-                                                  "-py3-none-any.whl"), encoding="utf-8")
+    readme.write_text(STUDENT_README.format(wheel=wheel_name()), encoding="utf-8")
     if notebooks:
         written += _notebooks(out / "notebooks")
     written += [readme, build_wheel(out)]

@@ -12,8 +12,9 @@ this workflow runs the **public checks only** (``bpcourse check``, which needs n
 reference nor the course secret): a formative score. The grade comes from the instructor's
 side: ``bpcourse grade-all`` over the students' cloned repositories.
 
-``bpcourse check`` has no option yet to run one exercise, so the first step's setup runs the
-public checks once and writes their JSON, and every step reads its exercise from it.
+The first step's setup installs the student wheel that ``bpcourse release`` put at the top
+of the repository; each step then runs ``bpcourse check --only EXERCISE``, the public checks
+of its own exercise only, whose exit code (0: all passed) is the step's result.
 """
 from __future__ import annotations
 
@@ -22,14 +23,15 @@ import json
 WORKFLOW_PATH = ".github/workflows/classroom.yml"
 GRADER_ACTION = "classroom-resources/autograding-command-grader@v1"
 REPORTER_ACTION = "classroom-resources/autograding-grading-reporter@v1"
-RESULTS_FILE = ".bpcourse-check.json"
-SETUP = (f"python -m pip install -q . && (bpcourse check --format json . > {RESULTS_FILE} "
-         "|| true)")
-# Exit 0 when every public check of the exercise passed; print what failed.
-COMMAND = ("python -c \"import json, sys; e = json.load(open('{file}'))['exercises']['{name}']; "
-           "[print('FAILED', c['name'], '-', c['message']) for c in e['checks'] "
-           "if not c['passed']]; print(e['score'], '/', e['max_score']); "
-           "sys.exit(e['score'] < e['max_score'])\"")
+# Exit 0 when every public check of the exercise passed; the feedback says what failed.
+COMMAND = "bpcourse check --only {name}"
+
+
+def setup_command() -> str:
+    """Install the student wheel of the release bundle (the repository's top folder)."""
+    from grader.release import wheel_name
+
+    return f"python -m pip install -q ./{wheel_name()}"
 
 
 def exercise_points() -> list[tuple[str, str, float]]:
@@ -82,9 +84,9 @@ def workflow(python: str = "3.11", timeout_minutes: int = 10) -> str:
             f"          test-name: {_q(f'{name} ({module}.py)')}",
         ]
         if i == 0:
-            lines.append(f"          setup-command: {_q(SETUP)}")
+            lines.append(f"          setup-command: {_q(setup_command())}")
         lines += [
-            f"          command: {_q(COMMAND.format(file=RESULTS_FILE, name=name))}",
+            f"          command: {_q(COMMAND.format(name=name))}",
             f"          timeout: {timeout_minutes}",
             f"          max-score: {points:g}",
         ]

@@ -1,24 +1,24 @@
 """`bpcourse classroom`: the workflow uses only the documented inputs of GitHub Classroom's
-actions, follows the reporter's rules, gives each exercise its points, and its commands pass
-exactly the exercises whose public checks pass.
+actions, follows the reporter's rules, gives each exercise its points, installs the released
+wheel, and each step runs the public checks of its own exercise only.
 
 Inputs as documented in the actions' READMEs (classroom-resources/autograding-command-grader:
 test-name*, setup-command, command*, timeout in minutes up to 360, max-score;
 autograding-grading-reporter: runners*, and one <RUNNER-ID uppercased>_RESULTS environment
 variable per runner; the workflow named "Autograding Tests", one job run-autograding-tests).
 
-Cost: the public checks of a buggy submission (~3 s) and 18 tiny commands."""
+Cost: the public checks of two exercises of a buggy submission and a release without
+notebooks (~5 s)."""
 from __future__ import annotations
 
-import json
-import subprocess
+import shlex
 
 import pytest
+from click.testing import CliRunner
 
-from grader.api import grade
 from grader.classgrade import classroom
-from grader.render import render
-from grader.settings import CHECK
+from grader.cli import main
+from grader.release import build_release
 from tests.bank.assemble import assemble
 from tests.bank.cases import BY_ID
 from tests.classgrade.conftest import bpcourse
@@ -72,19 +72,25 @@ def test_steps_use_only_documented_inputs_and_points_add_up(workflow):
     assert "grade" not in repr(workflow).replace("grade-all", "").replace("grader", "")
 
 
-def test_a_step_passes_exactly_when_its_exercises_public_checks_pass(workflow, tmp_path):
-    assemble(BY_ID["buggy/sgd_ascent"], tmp_path / "exercises")
-    # What `bpcourse check --format json` prints (without its extra hypothesis search: faster)
-    report = grade(tmp_path, public_only=True, settings=CHECK.replace(search_examples=0))
-    (tmp_path / classroom.RESULTS_FILE).write_text(render(report, "json"))
-    passed = {}
-    for step in _steps(workflow):
-        if step.get("uses") == classroom.GRADER_ACTION:
-            run = subprocess.run(step["with"]["command"], shell=True, cwd=tmp_path,
-                                 capture_output=True, text=True, timeout=60)
-            passed[step["id"]] = run.returncode == 0
-    report = json.loads((tmp_path / classroom.RESULTS_FILE).read_text())["exercises"]
-    failing = {classroom.step_id(n) for n, e in report.items() if e["score"] < e["max_score"]}
-    assert failing  # sgd_ascent: train's public checks fail (sgd_step's own are hygiene only)
-    assert {sid for sid, ok in passed.items() if not ok} == failing
-    assert len(passed) == len(report)
+def test_each_step_checks_its_own_exercise_with_the_released_wheel(workflow, tmp_path,
+                                                                  monkeypatch):
+    graders = [s for s in _steps(workflow) if s.get("uses") == classroom.GRADER_ACTION]
+    names = [n for n, _, _ in classroom.exercise_points()]
+    assert [s["with"]["command"] for s in graders] == [f"bpcourse check --only {n}"
+                                                       for n in names]
+    # the setup installs the wheel that `bpcourse release` puts at the repository's top
+    setup = shlex.split(graders[0]["with"]["setup-command"])
+    assert setup[:4] == ["python", "-m", "pip", "install"]
+    released = build_release(tmp_path / "repo", notebooks=False)
+    assert (tmp_path / "repo" / setup[-1]).resolve() in {p.resolve() for p in released}
+    assert all("setup-command" not in s["with"] for s in graders[1:])
+    # a step's command passes exactly when its exercise's public checks pass
+    assemble(BY_ID["buggy/sgd_ascent"], tmp_path / "student" / "exercises")
+    monkeypatch.chdir(tmp_path / "student")
+    exit_codes = {}
+    for step in graders:
+        if step["id"] in ("sigmoid", "train"):  # one passing, one failing: ~5 s, not 18 runs
+            argv = shlex.split(step["with"]["command"])
+            assert argv[0] == "bpcourse"
+            exit_codes[step["id"]] = CliRunner().invoke(main, argv[1:]).exit_code
+    assert exit_codes == {"sigmoid": 0, "train": 1}  # sgd_ascent: train climbs the loss
