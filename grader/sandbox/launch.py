@@ -389,8 +389,8 @@ class UserLauncher(Launcher):
     uid, mode 700), holding a copy of the submission, ``worker.py`` and ``landlock.py``: the
     latter restricts the worker (and all it starts) to reading the runtime, numpy and system
     libraries and to writing only beneath ``scratch``, with no TCP. Killing it kills every
-    process of the uid; closing removes ``scratch`` and anything the uid left in /tmp,
-    /var/tmp and /dev/shm. The interpreter must be one every user can run
+    process of the uid; closing removes ``scratch``, anything the uid left in /tmp,
+    /var/tmp and /dev/shm, and the SysV IPC objects it made (no IPC namespace here). The interpreter must be one every user can run
     (``grader.sandbox.runtime``)."""
 
     mode = "user"
@@ -533,6 +533,7 @@ class UserLauncher(Launcher):
         if self.lease is None:
             return
         self._kill_all(None)
+        remove_sysv_ipc(self.uid)
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = None
@@ -553,6 +554,43 @@ class UserLauncher(Launcher):
                     pass
         lease, self.lease = self.lease, None
         os.close(lease)  # the uid is free for the next sandbox
+
+
+# SysV IPC objects outlive their creator; without an IPC namespace (the user isolation) they
+# would hold memory no rlimit of the sandbox counts. (POSIX message queues: RLIMIT_MSGQUEUE 0.)
+_SYSV_IPC = (("shm", "shmid", "shmctl"), ("sem", "semid", "semctl"), ("msg", "msqid", "msgctl"))
+IPC_RMID = 0
+
+
+def remove_sysv_ipc(uid: int) -> int:
+    """Remove every SysV shared memory segment, semaphore set and message queue that ``uid``
+    created or owns (its owner can be given away with IPC_SET; its creator cannot);
+    the number removed."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    removed = 0
+    for kind, id_column, ctl in _SYSV_IPC:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                lines = f.read().splitlines()
+            header = lines[0].split()
+            at, owner, creator = (header.index(c) for c in (id_column, "uid", "cuid"))
+        except (OSError, IndexError, ValueError):
+            continue
+        for line in lines[1:]:
+            fields = line.split()
+            try:
+                if uid not in (int(fields[owner]), int(fields[creator])):
+                    continue
+                ident = int(fields[at])
+            except (IndexError, ValueError):
+                continue
+            # semctl's fourth argument is only read for other commands
+            args = (ident, 0, IPC_RMID) if kind == "sem" else (ident, IPC_RMID, None)
+            if getattr(libc, ctl)(*args) == 0:
+                removed += 1
+    return removed
 
 
 def _grader_files() -> list[str]:

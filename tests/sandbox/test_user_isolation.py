@@ -91,6 +91,20 @@ def kill_everything():
             pass
     return "done"
 
+def sysv_ipc():
+    # a shared memory segment, a semaphore set and a message queue: none dies with its
+    # creator; the segment's owner is given away to root (IPC_SET keeps the creator's uid)
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    shm = libc.shmget(0, 1 << 20, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+    sem = libc.semget(0, 1, 0o1600)
+    msg = libc.msgget(0, 0o1600)
+    buf = ctypes.create_string_buffer(256)  # struct shmid_ds: ipc_perm first, uid at 4
+    libc.shmctl(shm, 2, buf)  # IPC_STAT
+    ctypes.c_uint32.from_buffer(buf, 4).value = 0
+    gave = libc.shmctl(shm, 1, buf)  # IPC_SET
+    return [shm, sem, msg, gave]
+
 def ok():
     return "alive"
 """
@@ -163,6 +177,25 @@ def test_student_code_cannot_signal_the_grader_and_leaves_no_process(attacker, u
     assert launcher._pids()
     sb.close()
     assert not launcher._pids()
+
+
+def _ipc_ids(kind: str, column: str) -> set[int]:
+    lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+    at = lines[0].split().index(column)
+    return {int(line.split()[at]) for line in lines[1:]}
+
+
+def test_sysv_ipc_objects_of_student_code_are_removed(attacker, user_sandbox):
+    # no IPC namespace in this mode: without a cleanup they outlive the sandbox, holding
+    # memory no rlimit of the sandbox counts
+    sb = user_sandbox(attacker)
+    shm, sem, msg, gave = sb.call("attack", "sysv_ipc").value
+    assert min(shm, sem, msg) >= 0 and gave == 0
+    assert shm in _ipc_ids("shm", "shmid") and sem in _ipc_ids("sem", "semid")
+    assert msg in _ipc_ids("msg", "msqid")
+    sb.close()
+    assert shm not in _ipc_ids("shm", "shmid")
+    assert sem not in _ipc_ids("sem", "semid") and msg not in _ipc_ids("msg", "msqid")
 
 
 def test_a_grader_file_readable_by_others_without_landlock_is_refused(monkeypatch,
