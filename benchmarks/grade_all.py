@@ -39,13 +39,15 @@ FAST_HOSTILE = ("syntax_error", "os_exit_at_import", "import_error", "print_floo
                 "memory_bomb_numpy", "system_exit", "control_chars_in_messages", "huge_return")
 
 
-def build_class(dest: Path, students: int, mix: str) -> Path:
+def build_class(dest: Path, students: int, mix: str,
+                hostile: tuple[str, ...] = FAST_HOSTILE) -> Path:
+    """``students`` folders in ``dest``; ``hostile``: the hostile bank cases to cycle through."""
     from tests.bank.assemble import assemble
     from tests.bank.cases import CASES, BY_ID
 
     correct = itertools.cycle([c for c in CASES if c.category == "correct"])
     buggy = itertools.cycle([c for c in CASES if c.category == "buggy"])
-    hostile = itertools.cycle([BY_ID[f"hostile/{n}"] for n in FAST_HOSTILE if
+    hostile = itertools.cycle([BY_ID[f"hostile/{n}"] for n in hostile if
                                f"hostile/{n}" in BY_ID])
     for i in range(students):
         if mix == "correct" or i % 6 in (0, 1, 2):
