@@ -1,6 +1,7 @@
 """The class-scale ``bpcourse`` commands (registered in :mod:`grader.cli`)."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import tempfile
@@ -53,7 +54,17 @@ def grade_all(submissions: Path, out: Path, workers: int | None, assignment: str
             raise UserError(f"the sandbox is not available: {line(str(exc))}") from None
     settings = {"secret": secret, "isolation": isolation, "call_timeout": timeout}
     settings = {k: v for k, v in settings.items() if v is not None}
-    unpacked = Path(tempfile.mkdtemp(prefix="bpcourse-class-"))
+    try:
+        _lock, work = gradebook.claim(out)  # held until this process ends
+    except gradebook.Busy as exc:
+        raise UserError(line(str(exc))) from None
+    except OSError as exc:
+        raise UserError(line(f"cannot write to {out}: {exc.strerror}")) from None
+    # Every temporary folder of the run (here and in the workers) in out/.work/, which the
+    # next run empties: a SIGKILLed run leaves nothing behind in /tmp.
+    os.environ["TMPDIR"] = str(work.resolve())
+    tempfile.tempdir = None
+    unpacked = Path(tempfile.mkdtemp(prefix="bpcourse-class-", dir=work))
     try:
         try:
             students = collect(submissions, unpacked, assignment=assignment)

@@ -4,6 +4,10 @@
                                 means the student is finished)
     grades/feedback/<key>.txt   the student's feedback (the text report, student audience)
     grades/gradebook.csv        student, key, total, one column per exercise, status
+    grades/.work/               the run's temporary folders (unpacked archives, each
+                                student's staging); emptied when a run starts, so what a
+                                killed run left (SIGKILL runs no cleanup) goes with the next
+    grades/.lock                held (flock) while a run writes here: one run at a time
 
 Every file is written to a temporary name in the same folder and renamed into place
 (``os.replace``), so a reader never sees half a file and an interrupted run leaves only
@@ -24,6 +28,8 @@ from grader import sanitize
 from grader.contract import FUNCTION_MODULE
 
 RESULTS = "results"
+WORK = ".work"
+LOCK = ".lock"
 FEEDBACK = "feedback"
 GRADEBOOK = "gradebook.csv"
 FINISHED = ("graded", "ungradable")  # "failed" (the grader's own trouble) is retried
@@ -45,6 +51,31 @@ def atomic_write(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+class Busy(Exception):
+    """Another run holds the output folder."""
+
+
+def claim(out: Path) -> tuple[int, Path]:
+    """Lock ``out`` for this run and give it an empty work folder (``WORK``, mode 700):
+    (the lock's file descriptor, to keep open while the run lasts; the work folder).
+    Raises :class:`Busy` when another run holds the lock, OSError when ``out`` cannot be
+    written."""
+    import fcntl
+    import shutil
+
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise Busy(f"another grade-all is writing to {out}") from None
+    work = out / WORK
+    shutil.rmtree(work, ignore_errors=True)
+    os.mkdir(work, 0o700)
+    return fd, work
 
 
 def remove_temporaries(out: Path) -> None:

@@ -68,10 +68,10 @@ def test_a_rerun_grades_nobody_again(graded, small_class):
     assert {p.name: p.stat().st_mtime_ns for p in (graded / "results").iterdir()} == before
 
 
-def _interrupt(small_class, out: Path, sig: int, after: int) -> subprocess.Popen:
-    """Start grade-all (one worker) and send ``sig`` to its process group once ``after``
-    results are on disk: bounded by work done, not by time."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def _interrupt(small_class, out: Path, sig: int, after: int, tmp: Path) -> subprocess.Popen:
+    """Start grade-all (one worker, TMPDIR ``tmp``) and send ``sig`` to its process group once
+    ``after`` results are on disk: bounded by work done, not by time."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp)}
     proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "grade-all", str(small_class),
                              "--out", str(out), "--workers", "1"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -89,22 +89,37 @@ def _interrupt(small_class, out: Path, sig: int, after: int) -> subprocess.Popen
 
 
 def test_interrupted_and_resumed_gives_the_same_gradebook(graded, small_class, tmp_path):
-    out = tmp_path / "grades"
-    proc = _interrupt(small_class, out, signal.SIGTERM, 1)
+    out, tmp = tmp_path / "grades", tmp_path / "tmp"
+    tmp.mkdir()
+    proc = _interrupt(small_class, out, signal.SIGTERM, 1, tmp)
     assert proc.returncode == 128 + signal.SIGTERM
     err = proc.stderr.read()
     assert "interrupted by SIGTERM after" in err and "rerun to resume" in err, err
     assert "Traceback" not in err
     first = len(list((out / "results").glob("*.json")))
-    proc = _interrupt(small_class, out, signal.SIGKILL, first + 1)
+    proc = _interrupt(small_class, out, signal.SIGKILL, first + 1, tmp)
     second = list((out / "results").glob("*.json"))
     assert first < len(second) < STUDENTS, "each kill came before the last result"
     assert not (out / "gradebook.csv").exists()
+    assert list((out / gradebook.WORK).iterdir())  # what the SIGKILL left: unpacked, staging
+    assert not list(tmp.iterdir())  # ... and nothing of it in TMPDIR
     done = bpcourse("grade-all", small_class, "--out", out, "--workers", "2", timeout=600)
     assert done.returncode == 0, done.stderr
     assert f"{len(second)} of {STUDENTS} students already graded" in done.stderr
     assert (out / "gradebook.csv").read_bytes() == (graded / "gradebook.csv").read_bytes()
     assert not list(out.rglob("*.tmp"))
+    assert not list((out / gradebook.WORK).iterdir())  # the resumed run cleared it
+
+
+def test_one_run_at_a_time_per_output_folder(small_class, tmp_path):
+    fd, work = gradebook.claim(tmp_path / "grades")
+    try:
+        done = bpcourse("grade-all", small_class, "--out", tmp_path / "grades", timeout=120)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "another grade-all is writing to" in done.stderr
+        assert work.is_dir() and not (tmp_path / "grades" / "results").exists()
+    finally:
+        os.close(fd)
 
 
 def test_csv_cells_never_start_a_formula():
