@@ -1,11 +1,13 @@
 """The grader's Python API; the command line is a thin layer over it."""
 from __future__ import annotations
 
+import os
+import re
 import time
 from pathlib import Path
 
 from grader.contract import MODULES
-from grader.results import GradeReport
+from grader.results import ExerciseResult, GradeReport
 from grader.settings import CHECK, GRADE, Settings
 
 
@@ -13,16 +15,99 @@ class HiddenPartMissing(Exception):
     """``grade`` asked of an install without the hidden part (a student's)."""
 
 
+class _Watched:
+    """The sandbox, passed through, noting which modules failed to import and why."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.import_errors: dict[str, str] = {}
+        self.printed: set[str] = set()  # functions whose prints were discarded
+        self.isolation = sandbox.isolation
+
+    def _note(self, module: str, result, function: str = ""):
+        if result.status == "import":
+            self.import_errors.setdefault(module, result.error or "")
+        elif result.stdout and function:
+            self.printed.add(function)
+        return result
+
+    def call(self, module, function, *args, **kwargs):
+        return self._note(module, self.sandbox.call(module, function, *args, **kwargs),
+                          function)
+
+    def call_many(self, calls, **kwargs):
+        results = self.sandbox.call_many(calls, **kwargs)
+        for (module, function, *_), result in zip(calls, results):
+            self._note(module, result, function)
+        return results
+
+
+_WAITS = re.compile(r"(\w+)\.py could not be imported")
+
+
+def _import_blame(errors: dict[str, str]) -> tuple[list[str], set[str]]:
+    """Modules that fail to import on their own, and those that only fail because they
+    import one of those (their error names another module that could not be imported)."""
+    waiting = {m for m, error in errors.items()
+               if any(other != m and other in errors for other in _WAITS.findall(error))}
+    broken = [m for m in MODULES if m in errors and m not in waiting]
+    return broken, (waiting if broken else set())
+
+
+def _broken_note(broken, errors, waiting_exercises, how: str | None) -> str:
+    first = broken[0]
+    names = ", ".join(e.name for e in waiting_exercises)
+    files = " and ".join(f"{m}.py" for m in broken)
+    if how is None:
+        return (f"fix {files} first ({errors[first]}); these exercises wait for it: {names}")
+    return (f"{files} could not be imported ({errors[first]}); it costs only its own "
+            f"exercises: {names} were {how}")
+
+
+def _on_reference_copies(root: Path, broken, exercises, reference, settings, seed, variants):
+    """Grade ``exercises`` on a copy of the submission whose broken modules are the
+    reference's (fair blame for imports: a module that does not import costs only its own
+    exercises)."""
+    import shutil
+    import tempfile
+
+    from grader.engine import run_checks
+    from grader.exercises import HIDDEN
+    from grader.impl import StudentImpl
+    from grader.sandbox import Sandbox
+
+    solutions = HIDDEN.reference.solutions_dir()
+    base = Path(tempfile.mkdtemp(prefix="bpcourse-submission-"))
+    try:
+        copy = base / "stage"
+        shutil.copytree(root, copy)
+        for module in broken:
+            shutil.copyfile(solutions / f"{module}.py", copy / "exercises" / f"{module}.py")
+        for dirpath, _dirs, files in os.walk(copy):
+            os.chmod(dirpath, 0o755)
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o644)
+        sandbox = Sandbox(copy, limits=settings.limits, isolation=settings.isolation)
+        try:
+            sandbox.start()
+            return run_checks(StudentImpl(sandbox), reference, settings, public_only=False,
+                              seed=seed, variants=variants, exercises=exercises)
+        finally:
+            sandbox.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def grade(path: Path | str, *, public_only: bool = False,
           settings: Settings | None = None, only: tuple[str, ...] = ()) -> GradeReport:
-    """Grade one submission (a folder, a .zip or notebooks; see CONTRACT.md); ``only``: just
-    these exercises (contract names).
+    """Grade one submission (a folder, a .zip or notebooks; see CONTRACT.md).
 
     ``public_only`` runs the checks a student may run themselves (article numbers,
     properties, consistency of their own code) and never loads the reference solutions or
     the course secret; it works without the hidden part (``grader_hidden``) and
     ``solutions/``, and names known mistakes from the variants only when they are installed.
-    Raises ``grader.submission.SubmissionError`` for input that cannot be graded at all,
+    ``only``: grade just these exercises (contract names). Raises
+    ``grader.submission.SubmissionError`` for input that cannot be graded at all,
     ``grader.secret.SecretError`` when the course secret cannot be had, ``HiddenPartMissing``
     when grading needs the hidden part and this install has none (a student's).
     """
@@ -39,7 +124,7 @@ def grade(path: Path | str, *, public_only: bool = False,
                 # The worker boots (numpy's import: a tenth of a second) while the submission
                 # is staged into the folder it binds, and the checks and the reference load.
                 sandbox.start()
-            from grader.exercises import HIDDEN
+            from grader.exercises import EXERCISES, HIDDEN
 
             if not public_only and HIDDEN is None:
                 raise HiddenPartMissing("grading needs the instructor's install (the hidden "
@@ -57,15 +142,30 @@ def grade(path: Path | str, *, public_only: bool = False,
             reference = None if public_only else LocalImpl(HIDDEN.reference_functions(),
                                                            "reference")
             variants = HIDDEN.VARIANTS if HIDDEN is not None else {}
-            from grader.exercises import EXERCISES
-
             chosen = tuple(e for e in EXERCISES if not only or e.name in only)
-            results = run_checks(StudentImpl(sandbox), reference, settings,
+            watched = _Watched(sandbox)
+            results = run_checks(StudentImpl(watched), reference, settings,
                                  public_only=public_only, seed=seed, variants=variants,
                                  exercises=chosen)
         finally:
             sandbox.close()
         notes = list(submission.notes)
+        if watched.printed:
+            notes.append("printed output was discarded (checks never show prints) from "
+                         + ", ".join(sorted(watched.printed))
+                         + "; to see what a function prints, run it: bpcourse run FUNCTION ARGS")
+        broken, waiting = _import_blame(watched.import_errors)
+        if waiting and reference is not None:  # grade: the others on the reference's copy
+            again = tuple(e for e in chosen if e.module in waiting)
+            results.update(_on_reference_copies(submission.root, broken, again, reference,
+                                                settings, seed, variants))
+            notes.append(_broken_note(broken, watched.import_errors, again, "graded with the "
+                                      "reference's copy of it in its place"))
+        elif waiting:  # check: those exercises wait for the broken module, uncharged
+            again = tuple(e for e in chosen if e.module in waiting)
+            for exercise in again:
+                results[exercise.name] = ExerciseResult(exercise.name, exercise.module)
+            notes.insert(0, _broken_note(broken, watched.import_errors, again, None))
         wanted = {e.module for e in chosen}
         missing = [m for m in MODULES if m not in submission.modules and m in wanted]
         if missing:

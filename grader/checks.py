@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from grader.compare import credit_by_output, describe, mismatch
+from grader.compare import credit_by_output, describe, mismatch, named
 from grader.impl import FUNCTION_MODULE, LocalImpl, trusted
 from grader.results import HIDDEN, PUBLIC
 from grader.settings import Settings
@@ -59,6 +59,14 @@ class Check:
     # return_args) pairs. The engine runs an exercise's in one process before its checks
     # (one fork instead of one per check); the checks then find the answers memoised.
     independent_calls: Callable[["Context"], list] | None = None
+    # The student's other functions this check calls (besides its own): in `check`, where no
+    # correct version can be supplied, an excusable check waits while one of them fails.
+    uses: tuple[str, ...] = ()
+
+    @property
+    def excusable(self) -> bool:
+        kind = KINDS.get(self.kind)
+        return bool(self.uses) and bool(kind and kind.excusable)
 
     @property
     def needs_reference(self) -> bool:
@@ -86,15 +94,30 @@ class Kind:
     name: str
     needs_reference: bool  # compares with correct code: only in the instructor's install
     default_role: str  # what its points stand for unless the check says otherwise
+    # In `check` (no reference to supply correct helpers from): not counted, rather than
+    # charged, while a function it ``uses`` fails its own checks.
+    excusable: bool = False
 
 
 KINDS = {k.name: k for k in (
     Kind("article", False, ARTICLE),
     Kind("reference", True, EVIDENCE),
-    Kind("property", False, EVIDENCE),  # prop() says SUPPORTING unless told otherwise
-    Kind("consistency", False, EVIDENCE),
+    Kind("property", False, EVIDENCE, excusable=True),  # prop(): SUPPORTING unless told
+    Kind("consistency", False, EVIDENCE, excusable=True),
     Kind("hygiene", False, SUPPORTING),
 )}
+
+
+class Failure(str):
+    """A check's failure message that also names the mistake it recognised (found from the
+    student's own answers: a ratio, a shape, a scaling), or None."""
+
+    mistake: str | None
+
+    def __new__(cls, text: str, mistake: str | None = None):
+        obj = super().__new__(cls, text)
+        obj.mistake = mistake
+        return obj
 
 # Roles whose points count only beside evidence, and what feedback says when they are scaled.
 _WHY_SCALED = {ARTICLE: "the article's answers are public",
@@ -110,6 +133,9 @@ class Context:
     seed: tuple = ()  # entropy of every input: the course secret's words, or the public seed
     # Known-wrong variants by function (the hidden part's); empty without it.
     variants: dict = field(default_factory=dict)
+    # Correct helpers the public side may supply without a reference: formulas the public
+    # checks state anyway (the activations), used in `check` in place of failed helpers.
+    truths: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.seed:
@@ -123,9 +149,16 @@ class Context:
         in their own exercises: the student's function is judged with these in their place,
         so one bug costs once and a failure never earns a point."""
         if self.reference is None:
-            return {}
+            return {fn: trusted(self.truths[fn])
+                    for fn in sorted(set(helpers) & self.failed & set(self.truths))}
         return {fn: trusted(self.reference.functions[fn])
                 for fn in sorted(set(helpers) & self.failed)}
+
+    def waits_for(self, check: "Check") -> list[str]:
+        """The failed functions an excusable check waits for (only without a reference)."""
+        if self.reference is not None or not check.excusable:
+            return []
+        return sorted((set(check.uses) & self.failed) - set(self.truths))
 
 
 def _got_expected(got, expected) -> str:
@@ -135,6 +168,9 @@ def _got_expected(got, expected) -> str:
     if _as_array(got) is None or _as_array(expected) is None:
         return ""
     return f"; got {describe(got)}, expected {describe(expected)}"
+
+
+DID_NOT_FINISH = "did not finish in time"  # said of a call that timed out
 
 
 class CallFailed(Exception):
@@ -153,7 +189,7 @@ def failure_text(fn: str, answer) -> str:
             return f"{fn} is not written yet ({error})"
         return f"{fn} raised {error}"
     if status == "timeout":
-        return f"{fn} did not finish in time (an endless loop?); it is not called again"
+        return f"{fn} {DID_NOT_FINISH} (an endless loop?); it is not called again"
     if status == "crashed":
         return f"{fn} ended its own process ({error})"
     if status == "protocol":
@@ -179,11 +215,13 @@ class StudentCalls:
 
     def __init__(self, ctx: Context, fn: str):
         self._ctx, self._fn = ctx, fn
+        self.last = None  # the last value returned: feedback when it is not usable
 
     def _call(self, fn: str, args: tuple):
         answer = self._ctx.student.call(fn, *args)
         if not answer.ok:
             raise CallFailed(failure_text(fn, answer))
+        self.last = answer.value
         return answer.value
 
     def __call__(self, *args):
@@ -278,6 +316,7 @@ def agree(fn: str, cases: Callable[[np.random.Generator], list[tuple[str, tuple]
                 raise RuntimeError(f"reference {fn} failed on {label}: {expected.error}")
             share, reason, wrong = credit_by_output(fn, select(got.value),
                                                     select(expected.value), *tol)
+            reason = named(fn, reason)
             for alternative in alternatives if reason else ():
                 alt = LocalImpl({fn: alternative}, "alternative").call(fn, *args)
                 if alt.ok and mismatch(select(got.value), select(alt.value), *tol) is None:
@@ -365,6 +404,7 @@ def article(fn: str, args: tuple, expected, points: float, *, name: str, quote: 
             return Outcome(0.0, f"{call}: {failure_text(fn, got)}")
         tol = (ctx.settings.rtol, ctx.settings.atol)
         share, reason, wrong = credit_by_output(fn, select(got.value), expected, *tol)
+        reason = named(fn, reason)
         if reason is None:
             return Outcome(1.0, f"{call} gives the exact values ({quote})" + _with_helpers(ctx))
         mistake = detect_mistake(fn, args, got.value, select, ctx, expected)
@@ -388,7 +428,7 @@ class PropertyFailed(AssertionError):
 def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Generator], list[tuple]],
          holds: Callable[..., str | None], strategy: Callable[[], object],
          args_are_inputs: bool = True, role: str = SUPPORTING,
-         independent: bool = False) -> Check:
+         independent: bool = False, uses: tuple[str, ...] = ()) -> Check:
     """A property of the student's function, over a seeded screen of inputs and, when the
     settings ask for it, a hypothesis search. A failure is shrunk by hypothesis to a small
     counterexample that the feedback shows (``independent``: each call is judged alone, so
@@ -399,12 +439,22 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
     def run(ctx: Context) -> Outcome:
         call = StudentCalls(ctx, fn)
         failing: list[tuple] = []
+        named: list[str] = []
         inputs = screen(ctx.rng(fn + name))
 
         def tracked(call, *args):
-            message = holds(call, *args)
+            try:
+                message = holds(call, *args)
+            except CallFailed:
+                raise
+            except (TypeError, ValueError, IndexError, KeyError, AttributeError,
+                    OverflowError, ZeroDivisionError) as exc:
+                message = (f"{fn} returned {describe(call.last)}, which is not the kind of "
+                           f"answer the contract asks for ({type(exc).__name__}: {exc})")
             if message:
                 failing.append(args)
+                if getattr(message, "mistake", None):
+                    named.append(message.mistake)
             return message
 
         try:
@@ -421,8 +471,8 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
             return Outcome(0.0, str(exc), mistake=failure_mistake(str(exc)))
         if failure is None:
             return Outcome(1.0, "holds")
-        mistake = None
-        if args_are_inputs:
+        mistake = named[-1] if named else None
+        if args_are_inputs and mistake is None:
             try:
                 mistake = detect_mistake(fn, failing[-1], call(*failing[-1]), _identity, ctx)
             except CallFailed:
@@ -434,7 +484,7 @@ def prop(fn: str, name: str, points: float, *, screen: Callable[[np.random.Gener
     return Check(name, points, "property", PUBLIC, run, role=role,
                  independent_calls=(lambda ctx: [(args, False) for args in
                                                  screen(ctx.rng(fn + name))])
-                 if independent else None)
+                 if independent else None, uses=uses)
 
 
 _HYPOTHESIS_HOME: list[str] = []
@@ -531,10 +581,20 @@ def no_mutation(fn: str, make_args: Callable[[np.random.Generator], tuple], poin
 
 def custom(name: str, points: float, kind: str, run: Callable[[Context], Outcome],
            visibility: str = PUBLIC, role: str | None = None,
-           independent_calls: Callable[[Context], list] | None = None) -> Check:
+           independent_calls: Callable[[Context], list] | None = None,
+           uses: tuple[str, ...] = ()) -> Check:
     """A check written out in full; its role is its kind's default (hygiene supports an
     answer, an article problem is public, anything else is evidence) unless ``role`` says
     otherwise."""
     if role is None:
         role = KINDS[kind].default_role
-    return Check(name, points, kind, visibility, run, role, independent_calls)
+
+    def guarded(ctx: Context) -> Outcome:
+        try:
+            return run(ctx)
+        except (TypeError, ValueError) as exc:  # reading an answer of the wrong kind
+            return Outcome(0.0, f"an answer is not of the kind the contract asks for "
+                                f"({type(exc).__name__}: {exc}); see what your function "
+                                "returns with `bpcourse run`")
+
+    return Check(name, points, kind, visibility, guarded, role, independent_calls, uses)

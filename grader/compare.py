@@ -7,6 +7,8 @@ array where a float is expected (ints from ``relu_prime`` are fine).
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 NUMERIC_KINDS = "biuf"
@@ -200,3 +202,44 @@ def one_repeated_number(answers) -> float | None:
         return None
     first = numbers[0]
     return first if all(n == first for n in numbers) else None
+
+
+# Inside a named output: the layers of ``params`` are (W, b) pairs, those of ``cache``
+# (A_prev, Z) pairs (CONTRACT.md).
+_INNER = {"params": ("W", "b"), "cache": ("A_prev", "Z")}
+_PATH = re.compile(r"^((?:\[(?:\d+|'[A-Za-z0-9_]+')\])+)")
+
+
+def _contract_name(fn: str, keys: list) -> str | None:
+    """The contract's name of an output part (``[1][0]`` of backward is ``db1``), from the
+    same tables as ``output_parts``."""
+    if fn in _PAIRS and len(keys) >= 2 and keys[1] in (0, 1):
+        head, rest = f"{_PAIRS[fn][keys[1]]}{keys[0] + 1}", keys[2:]
+    elif fn in _TUPLES and keys and keys[0] in range(len(_TUPLES[fn])):
+        head, rest = _TUPLES[fn][keys[0]], keys[1:]
+        inner = _INNER.get(head)
+        if inner and len(rest) >= 2 and rest[1] in (0, 1):
+            head = (f"{head}: {inner[rest[1]]}{rest[0] + 1}" if head == "params"
+                    else f"{head}[{rest[0]}].{inner[rest[1]]}")
+            rest = rest[2:]
+    elif keys and isinstance(keys[0], str):
+        head, rest = keys[0], keys[1:]
+    else:
+        return None
+    return head + "".join(f"[{k}]" for k in rest)
+
+
+def named(fn: str, reason: str | None) -> str | None:
+    """``reason`` with its leading index path said as the contract names the output
+    ("dW1: shape (3, 2), expected (2, 3)" rather than "[0][0]: …")."""
+    if not reason:
+        return reason
+    if reason.startswith("the result: "):
+        return reason[len("the result: "):]
+    found = _PATH.match(reason)
+    if not found:
+        return reason
+    keys = [int(k) if k.isdigit() else k.strip("'")
+            for k in re.findall(r"\[(\d+|'[A-Za-z0-9_]+')\]", found.group(1))]
+    name = _contract_name(fn, keys)
+    return name + reason[found.end():] if name else reason

@@ -8,8 +8,8 @@ hangs or returns non-finite values earns nothing, whatever else fails the same w
 """
 from __future__ import annotations
 
-from grader.checks import ARTICLE, Context, Outcome
-from grader.exercises import EXERCISES, Exercise
+from grader.checks import ARTICLE, DID_NOT_FINISH, Context, Outcome
+from grader.exercises import EXERCISES, PUBLIC_HELPERS, Exercise
 from grader.impl import LocalImpl
 from grader.results import CheckResult, ExerciseResult
 from grader.settings import Settings
@@ -23,16 +23,27 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
     that later exercises know which of the student's helpers lost points. ``seed``: the
     entropy of every input (the course secret's words when grading); ``variants``: the
     known-wrong variants that name mistakes (the hidden part's), none by default."""
-    ctx = Context(student, reference, settings, seed=seed, variants=variants or {})
+    ctx = Context(student, reference, settings, seed=seed, variants=variants or {},
+                  truths=PUBLIC_HELPERS if reference is None else {})
     results: dict[str, ExerciseResult] = {}
     for exercise in exercises:
         result = ExerciseResult(exercise.name, exercise.module)
         student.exercise = exercise.name
         student.helpers = ctx.helpers_for(exercise.helpers)
         ran = []
+        excused_evidence = False
         _prefetch(exercise, ctx, public_only)
         for check in exercise.checks:
             if public_only and check.needs_reference:
+                continue
+            # A module that does not import costs its own exercises: nothing of it waits.
+            waits = [] if exercise.module in _unimportable(student) else ctx.waits_for(check)
+            if waits:  # `check`: no correct helper to supply; not counted rather than charged
+                result.notes.append(
+                    f"{WAITS_PREFIX}{check.name}” uses your {', '.join(waits)}, which "
+                    f"{'fails its' if len(waits) == 1 else 'fail their'} own checks: not "
+                    "counted until that passes")
+                excused_evidence = excused_evidence or check.is_evidence
                 continue
             outcome = _run(check, ctx)
             if outcome.advice:
@@ -46,8 +57,14 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
                 visibility=check.visibility, mistake=outcome.mistake,
                 student_message=outcome.student_message))
             ran.append(check)
+        if excused_evidence:  # what counts only beside evidence waits with it
+            kept = [(c, chk) for c, chk in zip(result.checks, ran) if not chk.needs_evidence]
+            result.checks[:] = [c for c, _ in kept]
+            ran = [chk for _, chk in kept]
         _credit_needs_evidence(result, ran)
-        advice = _speed_advice(exercise.name, student, reference, settings)
+        timed_out = any(DID_NOT_FINISH in c.message or "time budget" in c.message
+                        for c in result.checks)
+        advice = None if timed_out else _speed_advice(exercise.name, student, reference, settings)
         if advice:
             result.notes.append(advice)
         if result.score < result.max_score:
@@ -55,6 +72,14 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
         results[exercise.name] = result
     student.exercise, student.helpers = None, {}
     return results
+
+
+WAITS_PREFIX = "waits: “"  # how the notes of a check that waits begin (renderers label them)
+
+
+def _unimportable(student) -> set:
+    """The modules seen failing to import so far (``grader.api`` watches the sandbox)."""
+    return set(getattr(getattr(student, "sandbox", None), "import_errors", None) or ())
 
 
 def _prefetch(exercise: Exercise, ctx: Context, public_only: bool) -> None:

@@ -193,8 +193,10 @@ grading adds hidden cases on inputs you have not seen.
 ## Read the feedback
 
 The first lines give your score on the public checks and a table, one row per exercise:
-*passed*, *partial*, *failed*, or *not started* (the stub still raises
-`NotImplementedError`; it costs nothing to leave one for later). Below the table, each
+*passed*, *partial*, *failed*, *not started* (the stub still raises
+`NotImplementedError`; it costs nothing to leave one for later), or *waiting* (its file
+imports a file that does not import, or its checks use another function of yours that fails
+its own checks: a note says which one to fix first). Below the table, each
 exercise that lost points says which check failed, on which input, what your function
 returned and what was expected; when the answer matches a classic slip (a transposed `dW`,
 a missing `1/B`, …) it says so and how to fix it. Advice marked "no points deducted" is

@@ -8,7 +8,8 @@ holds this package; the student release leaves it out, and ``bpcourse check`` wo
 """
 from __future__ import annotations
 
-from grader_hidden import activations, gradcheck, network, neuron, train, two_layer
+from grader_hidden import (activations, gradcheck, network, neuron, reference, train,
+                           two_layer)
 from grader_hidden.article import render_article_report
 from grader_hidden.reference import reference_functions
 

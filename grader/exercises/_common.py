@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.checks import Check
+from grader.checks import Check, Failure
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,32 @@ def _seeds():
     return st.tuples(st.integers(0, 10_000))
 
 
+def ratio_name(ratio: float, names: dict[float, str], rtol: float = 1e-3) -> str | None:
+    """The mistake whose factor (the student's answer over the right one) ``ratio`` is."""
+    for factor, name in names.items():
+        if np.isfinite(ratio) and abs(ratio - factor) <= rtol * abs(factor):
+            return name
+    return None
+
+
 def directional_check(grads: list, blocks: list, objective, rng, names: list[str],
-                      eps: float = 1e-5) -> str | None:
+                      eps: float = 1e-5, transposed: str | None = None,
+                      factors: dict[float, str] | None = None) -> str | None:
     """Compare a gradient with central differences along random directions:
     ⟨g, v⟩ against (f(θ + εv) − f(θ − εv)) / 2ε. First one direction through every block at
     once (two evaluations in all: a wrong gradient anywhere disagrees with probability 1);
-    only when that disagrees, one direction per block, to name the block that is wrong."""
+    only when that disagrees, one direction per block, to name the block that is wrong.
+    The failure names a mistake found without correct code: ``transposed`` when a matrix
+    block has the transposed shape, ``factors[r]`` when the whole gradient is r times the
+    finite differences' (a missing 1/B, a sign)."""
     arrays = []
     for block, grad, name in zip(blocks, grads, names):
         grad = np.asarray(grad, dtype=float) if not isinstance(grad, np.ndarray) else grad
         if grad.shape != block.shape:
-            return f"{name} has shape {grad.shape}, expected {block.shape}"
+            flipped = block.ndim == 2 and grad.shape == block.shape[::-1]
+            return Failure(f"{name} has shape {grad.shape}, expected {block.shape}"
+                           + (" (the transpose)" if flipped else ""),
+                           transposed if flipped else None)
         arrays.append(grad)
     directions = [rng.normal(0, 1, block.shape) for block in blocks]
     norm = max(float(np.sqrt(sum(np.sum(v * v) for v in directions))), 1e-12)
@@ -87,13 +102,18 @@ def directional_check(grads: list, blocks: list, objective, rng, names: list[str
                     "pass?), so finite differences confirm nothing; a gradient is checked "
                     "against a loss that depends on the parameters")
         return None
+    mistake = None
+    if factors and every[1] != 0:
+        ratio = every[0] / every[1]
+        mistake = ratio_name(ratio, factors)
     for k, name in enumerate(names):
         found = disagree([k])
         if found:
-            return (f"{name} along a random direction v: ⟨{name}, v⟩ = {found[0]:.6g}, but "
-                    f"central differences of the loss give {found[1]:.6g}")
-    return (f"along a random direction v through every parameter: ⟨grads, v⟩ = {every[0]:.6g}, "
-            f"but central differences of the loss give {every[1]:.6g}")
+            return Failure(f"{name} along a random direction v: ⟨{name}, v⟩ = {found[0]:.6g}, "
+                           f"but central differences of the loss give {found[1]:.6g}", mistake)
+    return Failure(f"along a random direction v through every parameter: ⟨grads, v⟩ = "
+                   f"{every[0]:.6g}, but central differences of the loss give {every[1]:.6g}",
+                   mistake)
 
 
 def _flat(objective, blocks, directions, eps) -> bool:
@@ -120,5 +140,7 @@ MISTAKES: dict[str, str] = {
     "mutates_input": "the function changes an argument in place; build new arrays instead",
     "only_sigmoid": "the code uses sigmoid everywhere; use each layer's own activation",
     "only_scalars": "the code only works for scalars (or one example); use array operations",
+    "missing_1_over_B": "the batch gradient is a mean: divide by B",
+    "divide_by_B_twice": "divided by B twice",
     "non_finite": "NaN or inf where the answer is finite",
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import article as art
-from grader.checks import (EVIDENCE, Check, Outcome, article, custom, failure_mistake,
+from grader.checks import (EVIDENCE, Check, Failure, Outcome, article, custom, failure_mistake,
                            failure_text, no_mutation, prop)
 from grader.compare import describe
 from grader.exercises._common import MISTAKES as _SHARED, Exercise, _f, _sigmoid, hidden_checks
@@ -50,8 +50,9 @@ def _shaped(fn, z, out):
     return arr.astype(float), None
 
 
-def equals_truth(fn: str, truth, formula: str, rtol=1e-7, atol=1e-12):
-    """Property: fn(z) equals a formula, elementwise."""
+def equals_truth(fn: str, truth, formula: str, rtol=1e-7, atol=1e-12, wrong=None):
+    """Property: fn(z) equals a formula, elementwise. ``wrong``: mistake name → a classic
+    wrong formula; when the answer follows one everywhere, the failure names it."""
     def holds(call, z):
         out, msg = _shaped(fn, z, call(z))
         if msg:
@@ -60,8 +61,14 @@ def equals_truth(fn: str, truth, formula: str, rtol=1e-7, atol=1e-12):
         i = _first_bad(np.isclose(out, want, rtol=rtol, atol=atol))
         if i is None:
             return None
-        return (f"{fn}({_at(z, i)}) returned {out.flat[i]:.6g}, expected {want.flat[i]:.6g} "
-                f"({formula})")
+        mistake = None
+        with np.errstate(all="ignore"):
+            for name, formula_of in (wrong or {}).items():
+                if np.allclose(out, formula_of(_f(z)), rtol=rtol, atol=atol, equal_nan=True):
+                    mistake = name
+                    break
+        return Failure(f"{fn}({_at(z, i)}) returned {out.flat[i]:.6g}, expected "
+                       f"{want.flat[i]:.6g} ({formula})", mistake)
     return holds
 
 
@@ -155,12 +162,12 @@ def shape_and_finite(fn: str, points: float, overflow_mistake: str = "non_finite
 
 
 def activation(hidden, fn, truth, formula, points_prop, points_hyg, extra_props=(),
-               overflow_mistake="non_finite"):
+               overflow_mistake="non_finite", wrong=None):
     checks = list(hidden_checks(hidden, fn))
     if points_prop:
         checks.append(prop(fn, formula, points_prop, screen=screen_z,
-                           holds=equals_truth(fn, truth, formula), strategy=_floats,
-                           role=EVIDENCE))
+                           holds=equals_truth(fn, truth, formula, wrong=wrong),
+                           strategy=_floats, role=EVIDENCE))
     checks += list(extra_props)
     checks += hygiene(fn, points_hyg, overflow_mistake)
     return Exercise(fn, "activations", tuple(checks))
@@ -178,6 +185,17 @@ def hygiene(fn: str, points: float, overflow_mistake: str = "non_finite") -> lis
             no_mutation(fn, _z_matrix, points / 2, ("z",))]
 
 
+# The formulas the public checks compare with (public: the contract states each one).
+TRUTHS = {
+    "sigmoid": _sigmoid,
+    "sigmoid_prime": lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
+    "relu": lambda z: np.maximum(_f(z), 0.0),
+    "relu_prime": lambda z: (_f(z) > 0).astype(float),
+    "tanh": lambda z: np.tanh(_f(z)),
+    "tanh_prime": lambda z: 1 - np.tanh(_f(z)) ** 2,
+}
+
+
 def exercises(hidden) -> tuple[Exercise, ...]:
     return (
         activation(hidden, "sigmoid", _sigmoid, "σ(z) = 1/(1 + e^(−z))", 0, 1,
@@ -190,21 +208,29 @@ def exercises(hidden) -> tuple[Exercise, ...]:
                     name="Problem 1: σ'(−0.2)", quote="the article rounds it to 0.248"),
             *hidden_checks(hidden, "sigmoid_prime"),
             prop("sigmoid_prime", "σ'(z) = σ(z)(1 − σ(z))", 1, screen=screen_z,
-                 holds=equals_truth("sigmoid_prime", lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
-                                    "σ'(z) = σ(z)(1 − σ(z))"), strategy=_floats, role=EVIDENCE),
+                 holds=equals_truth("sigmoid_prime", TRUTHS["sigmoid_prime"],
+                                    "σ'(z) = σ(z)(1 − σ(z))", wrong={
+                                        "sigmoid_prime_of_activation": lambda z: z * (1 - z),
+                                        "sigmoid_prime_missing_one_minus":
+                                            lambda z: _sigmoid(z) ** 2,
+                                        "sigmoid_prime_returns_sigmoid": _sigmoid}),
+                 strategy=_floats, role=EVIDENCE),
             prop("sigmoid_prime", "σ'(z) = σ'(−z), at most 0.25, 0.25 at z = 0", 1,
                  screen=screen_z, holds=sigmoid_prime_shape_holds, strategy=_floats),
             *hygiene("sigmoid_prime", 1),
         )),
         activation(hidden, "relu", lambda z: np.maximum(z, 0), "relu(z) = max(0, z)", 1, 0.5),
-        activation(hidden, "relu_prime", lambda z: (z > 0).astype(float),
-                   "relu'(z) is 1 where z > 0 and 0 elsewhere, so relu'(0) = 0", 1.5, 1),
+        activation(hidden, "relu_prime", TRUTHS["relu_prime"],
+                   "relu'(z) is 1 where z > 0 and 0 elsewhere, so relu'(0) = 0", 1.5, 1,
+                   wrong={"relu_prime_at_zero": lambda z: (z >= 0).astype(float)}),
         activation(hidden, "tanh", np.tanh, "tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))", 0, 0.5,
                    extra_props=[prop("tanh", "tanh(−z) = −tanh(z), values in [−1, 1]", 1,
                                      screen=screen_z, holds=tanh_shape_holds, strategy=_floats,
                                      args_are_inputs=False)]),
-        activation(hidden, "tanh_prime", lambda z: 1 - np.tanh(z) ** 2,
-                   "tanh'(z) = 1 − tanh(z)²", 1.5, 1),
+        activation(hidden, "tanh_prime", TRUTHS["tanh_prime"],
+                   "tanh'(z) = 1 − tanh(z)²", 1.5, 1,
+                   wrong={"tanh_prime_no_square": lambda z: 1 - np.tanh(z),
+                          "tanh_prime_of_activation": lambda z: 1 - z ** 2}),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import EVIDENCE, Outcome, custom, failure_text, no_mutation, prop
+from grader.checks import EVIDENCE, Failure, Outcome, custom, failure_text, no_mutation, prop
 from grader.compare import describe, mismatch
 from grader.exercises._common import Exercise, _seed_screen, _seeds, hidden_checks
 
@@ -60,9 +60,18 @@ def numgrad_quadratic_holds(call, seed):
     want = c1 + 2 * c2 * x
     reason = mismatch(got, want, 1e-6, 1e-8)
     if reason:
-        return (f"for f(x) = Σ c1·x + c2·x² at x = {np.array2string(x, precision=3)}, "
-                f"numerical_gradient gave {describe(got)}, expected {describe(want)} "
-                "(central differences are exact for quadratics)")
+        # A forward difference is off by exactly c2·ε on a quadratic: its error shrinks like
+        # ε, a central difference's like ε².
+        mistake = None
+        try:
+            off = np.asarray(got, dtype=float) - want
+            if off.shape == want.shape and np.allclose(off, c2 * 1e-5, rtol=1e-3, atol=1e-12):
+                mistake = "forward_difference"
+        except (TypeError, ValueError):
+            pass
+        return Failure(f"for f(x) = Σ c1·x + c2·x² at x = {np.array2string(x, precision=3)}, "
+                       f"numerical_gradient gave {describe(got)}, expected {describe(want)} "
+                       "(central differences are exact for quadratics)", mistake)
     return None
 
 
@@ -72,7 +81,8 @@ def relative_error_holds(call, seed):
     a = rng.normal(0, 1, int(rng.integers(1, 6)))
     zero = float(np.asarray(call(np.zeros_like(a), np.zeros_like(a)), dtype=float))
     if zero != 0.0:
-        return f"relative_error of two zero arrays returned {zero!r}, expected 0.0"
+        return Failure(f"relative_error of two zero arrays returned {zero!r}, expected 0.0",
+                       "relative_error_no_floor" if zero != zero else None)
     ab = float(np.asarray(call(a, 2 * a), dtype=float))
     ba = float(np.asarray(call(2 * a, a), dtype=float))
     if not np.isclose(ab, ba, rtol=1e-12) or not 0 <= ab <= 1:
@@ -80,6 +90,17 @@ def relative_error_holds(call, seed):
                "symmetric and lies in [0, 1]"
     if not np.isclose(ab, 1 / 3, rtol=1e-9) and not np.all(a == 0):
         return f"relative_error(a, 2a) returned {ab:.6g}, expected 1/3 (|a − 2a| / (|a| + |2a|))"
+    # The largest elementwise error, not their mean: a and b agree but for one element.
+    b = a.copy()
+    b[0] = 2 * a[0] if a[0] else 1.0
+    each = np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)
+    got = float(np.asarray(call(a, b), dtype=float))
+    if not np.isclose(got, each.max(), rtol=1e-9):
+        return Failure(f"relative_error(a, b) for a and b that differ in one of {a.size} "
+                       f"elements returned {got:.6g}, expected {each.max():.6g} (the largest "
+                       "elementwise error)",
+                       "relative_error_mean" if a.size > 1 and np.isclose(got, each.mean(),
+                                                                          rtol=1e-9) else None)
     return None
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from grader import article as art
-from grader.checks import Outcome, article, custom, failure_text, no_mutation, prop
+from grader.checks import (EVIDENCE, Failure, Outcome, article, custom, failure_text,
+                           no_mutation, prop)
 from grader.compare import describe, mismatch
 from grader.exercises._common import (Exercise, _f, _seed_screen, _seeds, directional_check,
-                                      hidden_checks)
+                                      hidden_checks, ratio_name)
 from grader.exercises.activations import ACTS
 
 FUNCTIONS = ("forward", "loss", "backward")
@@ -44,13 +45,23 @@ def net_label(sizes, acts, B):
 
 
 def loss_holds(call, seed):
-    """Duplicating the batch or permuting its rows leaves the mean loss unchanged."""
+    """The contract's formula ‖Y − Ŷ‖²_F / (2B); duplicating the batch or permuting its rows
+    leaves it unchanged. A wrong answer off by a known factor names its mistake."""
     rng = np.random.default_rng(seed)
-    B, m = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    B, m = int(rng.integers(2, 6)), int(rng.integers(2, 4))
     Y_hat, Y = rng.uniform(0, 1, (B, m)), rng.uniform(0, 1, (B, m))
-    base = np.asarray(call(Y_hat, Y), dtype=float)
-    if base.shape != ():
+    base = call(Y_hat, Y)
+    if not isinstance(base, (int, float, np.number, np.ndarray)) or isinstance(base, bool) \
+            or np.shape(base) != ():
         return f"loss returned {describe(base)}; expected one number"
+    base = np.asarray(base, dtype=float)
+    want = float(np.sum((Y - Y_hat) ** 2) / (2 * B))
+    if not np.isclose(float(base), want, rtol=1e-9, atol=1e-15):
+        return Failure(f"with B={B}, m={m}: loss returned {float(base):.6g}, expected {want:.6g} "
+                       "(‖Y − Ŷ‖² / (2B))",
+                       ratio_name(float(base) / want, {
+                           1.0 / m: "loss_averages_outputs", float(B): "loss_missing_1_over_B",
+                           2.0: "loss_missing_half"}))
     twice = float(np.asarray(call(np.vstack([Y_hat, Y_hat]), np.vstack([Y, Y])), dtype=float))
     if not np.isclose(twice, base, rtol=1e-9):
         return (f"with B={B}, m={m}: loss of the batch is {float(base):.6g} but of the batch "
@@ -150,15 +161,20 @@ def backward_consistency(ctx):
                                 f"per layer ({len(params)} here)")
         names = [f"{name}{k + 1}" for k in range(len(params)) for name in ("dW", "db")]
         try:
+            B = spec[2]
             reason = directional_check([g for pair in grads for g in pair],
-                                       [a for pair in params for a in pair], objective, rng, names)
+                                       [a for pair in params for a in pair], objective, rng, names,
+                                       transposed="transposed_dW",
+                                       factors={float(B): "missing_1_over_B",
+                                                1.0 / B: "divide_by_B_twice", -1.0: "sign_flip"})
         except ValueError as exc:
             return Outcome(0.0, f"needs {whose} forward and loss: {exc}")
         except TypeError:
             return Outcome(0.0, "backward returned gradients that are not arrays of numbers")
         if reason:
             return Outcome(0.0, f"{net_label(*spec)}: backward disagrees with {whose} "
-                                f"loss(forward(...)): {reason}")
+                                f"loss(forward(...)): {reason}",
+                           mistake=getattr(reason, "mistake", None))
     return Outcome(1.0, f"agrees with central differences of {whose} loss(forward(...)) on "
                         f"{len(FD_NETS)} networks, every dW and db along random directions")
 
@@ -215,9 +231,9 @@ def exercises(hidden) -> tuple[Exercise, ...]:
             article("loss", (_f(art.P2_Y_HAT), p2_Y), art.P2_LOSS, 1, name="Problem 2: the loss",
                     quote="exact: 0.0730583", labels=("Y_hat=[[0.617748]]", "Y=[[1]]")),
             *hidden_checks(hidden, "loss"),
-            prop("loss", "a mean over examples: repeating or reordering the batch changes nothing",
-                 0.5, screen=_seed_screen(2), holds=loss_holds, strategy=_seeds,
-                 args_are_inputs=False),
+            prop("loss", "‖Y − Ŷ‖² / (2B): a mean over examples (repeating or reordering the "
+                 "batch changes nothing)", 0.5, screen=_seed_screen(2), holds=loss_holds,
+                 strategy=_seeds, args_are_inputs=False, role=EVIDENCE),
             no_mutation("loss", lambda rng: (rng.uniform(0, 1, (3, 2)), rng.uniform(0, 1, (3, 2))),
                         0.5, ("Y_hat", "Y")),
         )),
@@ -236,7 +252,7 @@ def exercises(hidden) -> tuple[Exercise, ...]:
                     labels=("Y=[[1]]", "params", "cache", "['sigmoid', 'sigmoid']"), helpers=ACTS),
             *hidden_checks(hidden, "backward"),
             custom("agrees with finite differences of your forward and loss", 3, "consistency",
-                   backward_consistency),
+                   backward_consistency, uses=("forward", "loss")),
             prop("backward", "batch gradient = mean of per-example gradients, in any row order",
                  2, screen=_seed_screen(2), holds=batch_holds,
                  strategy=_seeds, args_are_inputs=False),
@@ -249,8 +265,6 @@ def exercises(hidden) -> tuple[Exercise, ...]:
 MISTAKES = {
     "transposed_dW": "the article's slip: (1/B)·A_prevᵀ·Δ has shape (n_in, n_out), the transpose "
                      "of W; the right formula is dW = (1/B)·Δᵀ·A_prev",
-    "missing_1_over_B": "the batch gradient is a mean: divide by B",
-    "divide_by_B_twice": "divided by B twice",
     "db_wrong_axis": "db summed over the wrong axis: sum over the rows (the examples), axis 0",
     "loss_averages_outputs": "the loss averages over outputs as well as examples: divide by 2B, "
                              "not 2·B·m (invisible with one output)",

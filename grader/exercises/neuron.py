@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from grader import article as art
-from grader.checks import (EVIDENCE, Check, Outcome, article, custom, failure_text, no_mutation,
-                           prop)
+from grader.checks import (EVIDENCE, Check, Failure, Outcome, article, custom, failure_text,
+                           no_mutation, prop)
 from grader.compare import describe
 from grader.exercises._common import Exercise, _sigmoid, hidden_checks
 
@@ -45,9 +45,20 @@ def neuron_consistency(fn: str, model) -> Check:
                   (loss(w, b + eps) - loss(w, b - eps)) / (2 * eps)]
             err = max(abs(p - q) / max(abs(p) + abs(q), 1e-8) for p, q in zip(pair, fd))
             if err > 1e-5:
+                z = w * x + b
+                slope = float(_sigmoid(z) * (1 - _sigmoid(z))) if model is _sigmoid else 1.0
+                mistake = None
+                if all(np.isclose(p, -q, rtol=1e-5, atol=1e-12) for p, q in zip(pair, fd)):
+                    mistake = "sign_flip"
+                elif slope != 1.0 and all(np.isclose(p * slope, q, rtol=1e-5, atol=1e-12)
+                                          for p, q in zip(pair, fd)):
+                    mistake = "missing_activation_derivative"
+                elif all(np.isclose(p, q, rtol=1e-5, atol=1e-12)
+                         for p, q in zip(pair[::-1], fd)):
+                    mistake = "dw_db_swapped"
                 return Outcome(0.0, f"{fn}({x:.3g}, {w:.3g}, {b:.3g}, {y:.3g}) returned "
                                     f"({pair[0]:.6g}, {pair[1]:.6g}), but central differences of "
-                                    f"the loss give ({fd[0]:.6g}, {fd[1]:.6g})")
+                                    f"the loss give ({fd[0]:.6g}, {fd[1]:.6g})", mistake=mistake)
             worst = max(worst, err)
         return Outcome(1.0, f"agrees with central differences of the loss (relative error "
                             f"{worst:.1e})")
@@ -73,12 +84,16 @@ def mse_holds(call, y, y_hat):
     got = np.asarray(call(y, y_hat), dtype=float)
     want = 0.5 * (np.asarray(y, dtype=float) - np.asarray(y_hat, dtype=float)) ** 2
     if got.shape != want.shape or not np.allclose(got, want, rtol=1e-9, atol=1e-15):
+        half = (got.shape == want.shape and bool(np.any(want != 0))
+                and np.allclose(got, 2 * want, rtol=1e-9, atol=1e-15))
+        mistake = ("loss_missing_half" if half
+                   else "mse_loss_reduces" if want.ndim and got.shape == () else None)
         if want.ndim:
-            return (f"mse_loss(y, ŷ) for arrays of shape {want.shape} returned {describe(got)}, "
-                    f"expected {describe(want)}: ½(y − ŷ)² elementwise, one loss per element "
-                    "(no mean, no sum)")
-        return (f"mse_loss({y!r}, {y_hat!r}) returned {describe(got)}, expected "
-                f"{float(want):.6g} (½(y − ŷ)²)")
+            return Failure(f"mse_loss(y, ŷ) for arrays of shape {want.shape} returned "
+                           f"{describe(got)}, expected {describe(want)}: ½(y − ŷ)² elementwise, "
+                           "one loss per element (no mean, no sum)", mistake)
+        return Failure(f"mse_loss({y!r}, {y_hat!r}) returned {describe(got)}, expected "
+                       f"{float(want):.6g} (½(y − ŷ)²)", mistake)
     return None
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import EVIDENCE, Outcome, custom, failure_text, no_mutation, prop
-from grader.compare import describe, mismatch
+from grader.checks import EVIDENCE, Failure, Outcome, custom, failure_text, no_mutation, prop
+from grader.compare import describe, mismatch, named
 from grader.exercises._common import Exercise, _seed_screen, _seeds, _sigmoid, hidden_checks
 from grader.exercises.activations import ACTS
 from grader.exercises.network import make_net
@@ -47,8 +47,13 @@ def train_contract(ctx):
     if not losses[-1] < losses[0]:
         return Outcome(0.0, f"300 epochs of XOR at lr=2 took the loss from {losses[0]:.4g} to "
                             f"{losses[-1]:.4g}; it should go down")
+    still = ctx.student.call("train", XOR_X, XOR_Y, params, acts, 0.0, 2)
+    if still.ok and isinstance(still.value, (list, tuple)) and len(still.value) == 2 \
+            and mismatch(still.value[0], params, 1e-12, 1e-12) is not None:
+        return Outcome(0.0, "with lr=0 train changed the parameters: each step must use the "
+                            "lr passed to train", mistake="train_ignores_lr")
     return Outcome(1.0, f"XOR: loss {losses[0]:.4g} → {losses[-1]:.4g} in 300 epochs; "
-                        "losses[0] is the initial loss")
+                        "losses[0] is the initial loss; lr=0 leaves the parameters as they are")
 
 
 
@@ -63,8 +68,10 @@ def sgd_formula_holds(call, seed):
     want = [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
     reason = mismatch(got, want, 1e-9, 1e-12)
     if reason:
-        return (f"sgd_step on two layers with lr={lr:.3g}: {reason.replace('the result', 'params')}"
-                " (expected W − lr·dW and b − lr·db for each layer)")
+        uphill = [(W + lr * dW, b + lr * db) for (W, b), (dW, db) in zip(params, grads)]
+        return Failure(f"sgd_step on two layers with lr={lr:.3g}: {named('sgd_step', reason)}"
+                       " (expected W − lr·dW and b − lr·db for each layer)",
+                       "sgd_ascent" if mismatch(got, uphill, 1e-9, 1e-12) is None else None)
     return None
 
 
@@ -91,7 +98,7 @@ def exercises(hidden) -> tuple[Exercise, ...]:
         Exercise("train", "train", (
             *hidden_checks(hidden, "train"),
             custom("losses[0] is the initial loss; XOR training lowers it", 1, "property",
-                   train_contract),
+                   train_contract, uses=("forward", "loss", "backward", "sgd_step")),
             no_mutation("train", train_mutation_args, 0.5,
                         ("X", "Y", "params", "activations", "lr", "epochs")),
         ), helpers=TRAIN_HELPERS),

@@ -62,13 +62,15 @@ def two_layer_consistency(ctx):
                             + ", ".join(names))
     try:
         reason = directional_check([answer.value[k] for k in names], [W1, b1, W2, b2], loss,
-                                   rng, names)
+                                   rng, names, transposed="outer_product_transposed",
+                                   factors={-1.0: "sign_flip"})
     except ValueError as exc:
         return Outcome(0.0, f"needs {whose} two_layer_forward: {exc}")
     except TypeError:
         return Outcome(0.0, f"{fn} returned gradients that are not arrays of numbers")
     if reason:
-        return Outcome(0.0, f"d=3, n=4, m=2, through {whose} two_layer_forward: {reason}")
+        return Outcome(0.0, f"d=3, n=4, m=2, through {whose} two_layer_forward: {reason}",
+                       mistake=getattr(reason, "mistake", None))
     return Outcome(1.0, f"agrees with central differences of ½‖y − ŷ‖² through {whose} "
                         "two_layer_forward")
 
@@ -96,7 +98,7 @@ def exercises(hidden) -> tuple[Exercise, ...]:
                     helpers=("sigmoid", "sigmoid_prime")),
             *hidden_checks(hidden, "two_layer_backward"),
             custom("agrees with finite differences of your forward pass", 3, "consistency",
-                   two_layer_consistency),
+                   two_layer_consistency, uses=("two_layer_forward",)),
             no_mutation("two_layer_backward", backward_mutation_args, 1,
                         ("x", "y", "W1", "b1", "W2", "b2", "cache")),
         ), helpers=("sigmoid", "sigmoid_prime")),

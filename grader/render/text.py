@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import textwrap
 
+from grader.engine import WAITS_PREFIX
 from grader.exercises import MISTAKES
 from grader.render import points
 from grader.results import HIDDEN, CheckResult, ExerciseResult, GradeReport
@@ -38,8 +39,15 @@ def render(report: GradeReport, *, audience: str = "instructor", color: bool = F
     lines.append("")
     lines += _table(report, paint)
 
+    fresh = [ex.name for ex in report.exercises.values() if status(ex) == "not started"]
+    if fresh:  # untouched stubs: one line, not one section each
+        lines += [""] + _wrap("Not started yet (the stub still raises NotImplementedError; its "
+                              "docstring has a hint): " + ", ".join(fresh), "", "  ")
+    seen: dict[str, str] = {}  # a message already said → the exercise it was said for
     for ex in report.exercises.values():
-        section = _exercise_section(ex, audience, paint)
+        if ex.name in fresh and not ex.notes:
+            continue
+        section = _exercise_section(ex, audience, paint, seen)
         if section:
             lines += ["", *section]
 
@@ -53,10 +61,18 @@ def render(report: GradeReport, *, audience: str = "instructor", color: bool = F
 
 def status(ex: ExerciseResult) -> str:
     if not ex.checks:
-        return "not checked"
+        return "waiting"
     if ex.passed:
         return "passed"
+    if ex.score <= 0 and not_started(ex):
+        return "not started"
     return "partial" if ex.score > 0 else "failed"
+
+
+def not_started(ex: ExerciseResult) -> bool:
+    """The stub is untouched: every failing check says the function is not written yet."""
+    failed = [c for c in ex.checks if not c.passed]
+    return bool(failed) and all(f"{ex.name} is not written yet" in c.message for c in failed)
 
 
 def _table(report: GradeReport, paint) -> list[str]:
@@ -74,29 +90,55 @@ def _table(report: GradeReport, paint) -> list[str]:
     return out
 
 
-def _exercise_section(ex: ExerciseResult, audience: str, paint) -> list[str]:
+def _exercise_section(ex: ExerciseResult, audience: str, paint,
+                      seen: dict[str, str] | None = None) -> list[str]:
+    seen = {} if seen is None else seen
     failed = [c for c in ex.checks if not c.passed]
     if not failed and not ex.notes:
         return []
     lost = round(ex.max_score - ex.score, 6)
     head = f"Exercise {ex.name} ({ex.module}.py): "
     head += (f"lost {points(lost)} of {points(ex.max_score)} points" if lost > 0
-             else "full marks" if ex.checks else "not checked")
+             else "full marks" if ex.checks else "waits, not counted yet")
     out = [head]
-    for c in failed:
-        out += _check_lines(c, audience, paint)
+    messages = {c.message_for(audience) for c in failed}
+    if len(failed) > 1 and len(messages) == 1 and not any(c.mistake for c in failed):
+        # One cause for every failure (not written yet, an import error, …): said once.
+        message = messages.pop()
+        out += _wrap(f"{paint('FAILED', 'FAILED')} every check ({len(failed)}: "
+                     + "; ".join(c.name for c in failed) + "), for one reason:", "  ", "    ")
+        out += _message_lines(message, seen, ex.name)
+    else:
+        for c in failed:
+            out += _check_lines(c, audience, paint, seen, ex.name)
     for note in ex.notes:
+        if note.startswith(WAITS_PREFIX):
+            out += _wrap(note[len("waits: "):], "  " + paint("waits", "advice") + ": ", "    ")
+            continue
         out += _wrap(note, "  " + paint("advice", "advice") + " (no points deducted): ", "    ")
     return out
 
 
-def _check_lines(c: CheckResult, audience: str, paint) -> list[str]:
+def _message_lines(message: str, seen: dict[str, str], here: str) -> list[str]:
+    """The message, or a pointer to where it was said already (each error said once)."""
+    if message in seen and seen[message] != here:
+        return [f"      (the same as for {seen[message]} above)"]
+    seen.setdefault(message, here)
+    return [ln for line in message.splitlines() for ln in _wrap(line, "      ", "      ")]
+
+
+def _check_lines(c: CheckResult, audience: str, paint, seen: dict[str, str] | None = None,
+                 here: str = "") -> list[str]:
+    seen = {} if seen is None else seen
     tag = c.kind + (", hidden" if c.visibility == HIDDEN else "")
-    out = [f"  {paint('FAILED', 'FAILED')} {c.name} [{tag}]: "
-           f"{points(c.score)} / {points(c.max_score)}"]
+    if c.score > 0 and c.message.startswith("counted at"):
+        # The check itself held; its points only wait for evidence: not a failure.
+        label = paint("counted in part", "partial")
+    else:
+        label = paint("FAILED", "FAILED")
+    out = [f"  {label} {c.name} [{tag}]: {points(c.score)} / {points(c.max_score)}"]
     message = c.message_for(audience)
-    for line in message.splitlines() or []:
-        out += _wrap(line, "      ", "      ")
+    out += _message_lines(message, seen, here) if message else []
     if c.mistake:
         words = MISTAKES.get(c.mistake, "")
         out += _wrap(f"known mistake ({c.mistake})" + (f": {words}" if words else ""),
@@ -105,12 +147,19 @@ def _check_lines(c: CheckResult, audience: str, paint) -> list[str]:
 
 
 def _verdict(report: GradeReport, checking: bool) -> str:
-    lost = [ex for ex in report.exercises.values() if not ex.passed]
+    lost = [ex for ex in report.exercises.values() if not ex.passed and ex.checks]
     if checking:
-        if not lost:
+        waiting = [ex for ex in report.exercises.values() if not ex.checks]
+        fresh = [ex for ex in lost if status(ex) == "not started"]
+        failed = [ex for ex in lost if status(ex) != "not started"]
+        if not lost and not waiting:
             return "All public checks passed; hidden checks run when your instructor grades."
-        return (f"{len(lost)} of {len(report.exercises)} exercises failed public checks; "
-                "hidden checks run when your instructor grades.")
+        parts = [f"{len(failed)} of {len(report.exercises)} exercises failed public checks"]
+        if fresh:
+            parts.append(f"{len(fresh)} not started")
+        if waiting:
+            parts.append(f"{len(waiting)} wait for other work (see the notes)")
+        return "; ".join(parts) + "; hidden checks run when your instructor grades."
     if not lost:
         return "Every check passed."
     return f"{len(lost)} of {len(report.exercises)} exercises lost points."
