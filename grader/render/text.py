@@ -131,9 +131,9 @@ def _check_lines(c: CheckResult, audience: str, paint, seen: dict[str, str] | No
                  here: str = "") -> list[str]:
     seen = {} if seen is None else seen
     tag = c.kind + (", hidden" if c.visibility == HIDDEN else "")
-    if c.score > 0 and c.message.startswith("counted at"):
+    if c.message.startswith("counted at"):
         # The check itself held; its points only wait for evidence: not a failure.
-        label = paint("counted in part", "partial")
+        label = paint("counted in part" if c.score > 0 else "not counted", "partial")
     else:
         label = paint("FAILED", "FAILED")
     out = [f"  {label} {c.name} [{tag}]: {points(c.score)} / {points(c.max_score)}"]

@@ -477,3 +477,19 @@ def test_sanitize_block_keeps_lines_apart_and_cleans_each():
     many = sanitize.block("line\n" * 1000, max_lines=5)
     assert many.count("\n") == 4 and many.endswith("…")
     assert len(sanitize.block("z" * 10**6)) <= sanitize.BLOCK_CHARS
+
+
+@pytest.mark.parametrize("earned", [0.0, 0.5])
+def test_a_check_that_held_but_was_scaled_is_never_called_failed(earned):
+    """'restores x exactly' held; its points count only beside evidence that failed: the
+    text says so ("not counted" / "counted in part"), never FAILED."""
+    held = CheckResult("restores x exactly", False, earned, 1.5,
+                       f"counted at {earned / 1.5:.0%}, the share of this exercise's checks on "
+                       "unseen inputs that pass (a wrong answer can have this property too): "
+                       "leaves x exactly as it found it", kind="hygiene")
+    wrong = CheckResult("exact for quadratics", False, 0.0, 1.5, "off by c2·ε", kind="property")
+    ex = ExerciseResult("numerical_gradient", "gradcheck", checks=[wrong, held])
+    out = text.render(GradeReport({"numerical_gradient": ex}, mode="check"))
+    assert "FAILED exact for quadratics" in out
+    assert "FAILED restores x" not in out
+    assert ("not counted" if earned == 0 else "counted in part") + " restores x exactly" in out
