@@ -138,6 +138,12 @@ def _check_lines(c: CheckResult, audience: str, paint, seen: dict[str, str] | No
         label = paint("FAILED", "FAILED")
     out = [f"  {label} {c.name} [{tag}]: {points(c.score)} / {points(c.max_score)}"]
     message = c.message_for(audience)
+    if message.startswith("counted at") and "): " in message:
+        # Why a held check is scaled is said once in a report; later ones point to it.
+        why, rest = message.split("): ", 1)
+        if ("scaled", why) in seen:
+            message = f"{why.split(',')[0]}, as explained above: {rest}"
+        seen.setdefault(("scaled", why), here)
     out += _message_lines(message, seen, here) if message else []
     if c.mistake:
         words = MISTAKES.get(c.mistake, "")

@@ -493,3 +493,20 @@ def test_a_check_that_held_but_was_scaled_is_never_called_failed(earned):
     assert "FAILED exact for quadratics" in out
     assert "FAILED restores x" not in out
     assert ("not counted" if earned == 0 else "counted in part") + " restores x exactly" in out
+
+
+def test_why_held_checks_are_scaled_is_said_once():
+    """Two checks scaled for the same reason: the reason once, no line of it repeated."""
+    why = ("counted at 0%, the share of this exercise's checks on unseen inputs that pass (a "
+           "wrong answer can have this property too): ")
+    checks = [CheckResult("exact", False, 0.0, 1.0, "off", kind="property"),
+              CheckResult("keeps the shape", False, 0.0, 0.5, why + "keeps the shape of its "
+                          "input (float, 0-d, empty, N-d)", kind="hygiene"),
+              CheckResult("untouched", False, 0.0, 0.5, why + "leaves its arguments untouched",
+                          kind="hygiene")]
+    ex = ExerciseResult("sigmoid_prime", "activations", checks=checks)
+    out = text.render(GradeReport({"sigmoid_prime": ex}, mode="check"))
+    lines = [ln for ln in out.splitlines() if ln.strip() and not set(ln.strip()) <= {"-", " "}]
+    assert len(lines) == len(set(lines)), out
+    assert out.count("the share of this exercise") == 1, out
+    assert "leaves its arguments untouched" in out
