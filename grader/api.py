@@ -11,6 +11,22 @@ from grader.results import ExerciseResult, GradeReport
 from grader.settings import CHECK, GRADE, Settings
 
 
+_frozen = False
+
+
+def _freeze_imports() -> None:
+    """Once per process, when everything grading needs is imported: put those objects out of
+    the cyclic garbage collector's way (``gc.freeze``). Its full collections otherwise walk
+    numpy, hypothesis and the checks again and again during a grade (a tenth of the grader's
+    CPU); what a grade allocates afterwards is collected as usual."""
+    global _frozen
+    if not _frozen:
+        import gc
+
+        gc.freeze()
+        _frozen = True
+
+
 class HiddenPartMissing(Exception):
     """``grade`` asked of an install without the hidden part (a student's)."""
 
@@ -143,6 +159,7 @@ def grade(path: Path | str, *, public_only: bool = False,
                                                            "reference")
             variants = HIDDEN.VARIANTS if HIDDEN is not None else {}
             chosen = tuple(e for e in EXERCISES if not only or e.name in only)
+            _freeze_imports()
             watched = _Watched(sandbox)
             results = run_checks(StudentImpl(watched), reference, settings,
                                  public_only=public_only, seed=seed, variants=variants,
