@@ -185,6 +185,10 @@ def grade(path: Path | str, *, public_only: bool = False,
             notes.insert(0, _broken_note(broken, watched.import_errors, again, None))
         wanted = {e.module for e in chosen}
         missing = [m for m in MODULES if m not in submission.modules and m in wanted]
+        if submission.where is not None:  # notebooks: name cells, never module files
+            for name, result in results.items():
+                result.where = submission.where.get(name, "not defined in the notebooks")
+            missing = []  # the notebook loader's note names the functions not defined
         if missing:
             notes.append("not found in the submission: " + ", ".join(f"{m}.py" for m in missing))
         return GradeReport(results, mode="check" if public_only else "grade",

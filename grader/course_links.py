@@ -74,8 +74,8 @@ def section_link(mistake: str) -> str | None:
 
 
 def section_title(mistake: str) -> str | None:
-    """Words for feedback: ``notebook 6 (06_minibatches.ipynb), section "The batch loss"``."""
+    """Words for feedback: ``06_minibatches.ipynb § The batch loss``."""
     if mistake not in SECTIONS:
         return None
     notebook, heading = SECTIONS[mistake]
-    return f'notebook {int(notebook[:2])} ({notebook}), section "{heading}"'
+    return f"{notebook} § {heading}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grader import sanitize
+from grader.course_links import section_link
 
 # Who may see a check's message. "public": the student, always (article numbers, properties,
 # consistency of their own code). "hidden": the instructor; students see pass/fail and the
@@ -176,8 +177,13 @@ class ExerciseResult(_Sanitised):
     module: str
     checks: list[CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # advice (speed, style): never deducted
+    # where the student wrote it when that is not ``<module>.py``: the notebook cell
+    # ("hw.ipynb [code cell 3]") of a notebook submission
+    where: str | None = None
 
-    _LINES = {"name": sanitize.NAME_CHARS, "module": sanitize.NAME_CHARS}
+    _LINES = {"name": sanitize.NAME_CHARS, "module": sanitize.NAME_CHARS,
+              "where": sanitize.MESSAGE_CHARS}
+    _OPTIONAL = frozenset({"where"})
     _NOTES = frozenset({"notes"})
 
     @property
@@ -239,6 +245,7 @@ class GradeReport(_Sanitised):
                     "score": ex.score,
                     "max_score": ex.max_score,
                     "module": ex.module,
+                    "where": ex.where,
                     "mistakes": ex.mistakes,
                     "notes": list(ex.notes),
                     "checks": [
@@ -251,6 +258,7 @@ class GradeReport(_Sanitised):
                             "kind": c.kind,
                             "visibility": c.visibility,
                             "mistake": c.mistake,
+                            "section": section_link(c.mistake) if c.mistake else None,
                         }
                         for c in ex.checks
                     ],

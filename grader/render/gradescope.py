@@ -5,6 +5,7 @@ the student's: hidden checks never show expected values here, whatever ``audienc
 """
 from __future__ import annotations
 
+from grader.course_links import section_title
 from grader.exercises import MISTAKES
 from grader.render import dumps, points
 from grader.results import HIDDEN, ExerciseResult, GradeReport
@@ -108,6 +109,8 @@ def _test_output(ex: ExerciseResult) -> str:
         if c.mistake:
             words = MISTAKES.get(c.mistake, "")
             lines.append(f"  Known mistake ({c.mistake})" + (f": {words}" if words else ""))
+            if section_title(c.mistake):
+                lines.append(f"  Read: {section_title(c.mistake)}")
     for note in ex.notes:
         lines += ["", f"Advice (no points deducted): {note}"]
     return "\n".join(lines)

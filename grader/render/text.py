@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import textwrap
 
+from grader.course_links import section_title
 from grader.engine import WAITS_PREFIX
 from grader.exercises import MISTAKES
 from grader.render import points
@@ -75,13 +76,23 @@ def not_started(ex: ExerciseResult) -> bool:
     return bool(failed) and all(f"{ex.name} is not written yet" in c.message for c in failed)
 
 
+def where(ex: ExerciseResult) -> str:
+    """Where the student wrote the exercise: its notebook cell, else ``<module>.py``."""
+    return ex.where or f"{ex.module}.py"
+
+
 def _table(report: GradeReport, paint) -> list[str]:
-    rows = [(name, ex.module, f"{points(ex.score)} / {points(ex.max_score)}", status(ex))
+    # a notebook submission: the notebook the student wrote each function in, not the module
+    # the grader stages it as (a file the student never saw)
+    notebooks = any(ex.where for ex in report.exercises.values())
+    column = "notebook" if notebooks else "module"
+    rows = [(name, ex.where.split(" [")[0] if notebooks and ex.where else ex.module,
+             f"{points(ex.score)} / {points(ex.max_score)}", status(ex))
             for name, ex in report.exercises.items()]
     w_name = max([len("exercise"), *(len(r[0]) for r in rows)])
-    w_mod = max([len("module"), *(len(r[1]) for r in rows)])
+    w_mod = max([len(column), *(len(r[1]) for r in rows)])
     w_score = max([len("score"), *(len(r[2]) for r in rows)])
-    out = [f"  {'exercise':<{w_name}}  {'module':<{w_mod}}  {'score':>{w_score}}  status",
+    out = [f"  {'exercise':<{w_name}}  {column:<{w_mod}}  {'score':>{w_score}}  status",
            f"  {'-' * w_name}  {'-' * w_mod}  {'-' * w_score}  {'-' * 11}"]
     for name, module, score, st in rows:
         out.append(f"  {name:<{w_name}}  {module:<{w_mod}}  {score:>{w_score}}  {paint(st, st)}")
@@ -97,7 +108,7 @@ def _exercise_section(ex: ExerciseResult, audience: str, paint,
     if not failed and not ex.notes:
         return []
     lost = round(ex.max_score - ex.score, 6)
-    head = f"Exercise {ex.name} ({ex.module}.py): "
+    head = f"Exercise {ex.name} ({where(ex)}): "
     head += (f"lost {points(lost)} of {points(ex.max_score)} points" if lost > 0
              else "full marks" if ex.checks else "waits, not counted yet")
     out = [head]
@@ -149,6 +160,9 @@ def _check_lines(c: CheckResult, audience: str, paint, seen: dict[str, str] | No
         words = MISTAKES.get(c.mistake, "")
         out += _wrap(f"known mistake ({c.mistake})" + (f": {words}" if words else ""),
                      "      ", "        ")
+        section = section_title(c.mistake)
+        if section:
+            out += _wrap(f"read: {section}", "      ", "        ")
     return out
 
 

@@ -65,6 +65,9 @@ class Staged:
     modules: list[str]  # which of EXERCISE_MODULES were found
     source: str  # a short description, e.g. "folder sub/ (6 modules)"
     notes: list[str] = field(default_factory=list)  # what was ignored, skipped or dropped, and why
+    # notebooks only: contract function → the cell defining it ("hw.ipynb [code cell 3]");
+    # None for a submission of modules
+    where: dict[str, str] | None = None
 
 
 @contextlib.contextmanager

@@ -81,8 +81,8 @@ def main() -> None:
     units = Units(request["skip"])
     notes: list[str] = []
     try:
-        modules, source = stage(request["path"], request["base"], caps, notes, units,
-                                request["display"])
+        modules, source, where = stage(request["path"], request["base"], caps, notes, units,
+                                       request["display"])
     except SubmissionError as exc:
         _emit({"error": str(exc)})
         return
@@ -92,7 +92,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - a bug of ours: the host reports it as one
         _emit({"crash": f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"})
         return
-    _emit({"result": {"modules": modules, "source": source, "notes": notes}})
+    _emit({"result": {"modules": modules, "source": source, "notes": notes, "where": where}})
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,8 +100,10 @@ def main() -> None:
 
 
 def stage(path: str, base: str, caps: Caps, notes: list[str], units: Units,
-          display: str) -> tuple[list[str], str]:
-    """Stage the submission at ``path`` into ``base/stage``; (modules found, source).
+          display: str) -> tuple[list[str], str, dict[str, str] | None]:
+    """Stage the submission at ``path`` into ``base/stage``; (modules found, source, where):
+    ``where`` maps each contract function a notebook defines to its cell ("hw.ipynb [code
+    cell 3]"), None for a submission of modules.
 
     ``display``: the path as the user gave it, for messages."""
     from grader.submission import _files
@@ -147,10 +149,11 @@ def stage(path: str, base: str, caps: Caps, notes: list[str], units: Units,
             def read() -> bytes:
                 return _files.read_fd(fd, name, caps.file_bytes, budget)
 
+            where: dict[str, str] = {}
             modules, source = _notebooks().stage_notebooks([(name, read)], pkg, "", caps, code,
-                                                           notes, units)
+                                                           notes, units, where)
             _open_up(root)
-            return modules, source
+            return modules, source, where
         if suffix != ".zip" and not _looks_like_zip(fd):
             os.close(fd)
             raise SubmissionError(
@@ -174,12 +177,14 @@ def stage(path: str, base: str, caps: Caps, notes: list[str], units: Units,
         modules = stage_modules(folder, pkg, caps, budget, code, notes, units)
         parts = [p for p in (layout, f"{len(modules)} modules") if p]
         source = f"{label} ({', '.join(parts)})"
+        where = None
     else:
         files = [(n, _reader(folder, n, caps, budget)) for n in _notebook_names(folder)]
+        where = {}
         modules, source = _notebooks().stage_notebooks(files, pkg, label, caps, code, notes,
-                                                       units)
+                                                       units, where)
     _open_up(root)
-    return modules, source
+    return modules, source, where
 
 
 def _looks_like_zip(fd: int) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import grader.submission as config
 from grader.submission import Staged
+from grader.contract import FUNCTION_MODULE as CONTRACT_NAMES
 from grader.submission._common import EXERCISE_MODULES, SubmissionError, shown
 
 _MAX_REPLY = 1 << 20  # bytes of child output the host accepts
@@ -209,6 +210,12 @@ def _staged_from(result: object, base: Path) -> Staged:
         if child != "stage":
             shutil.rmtree(base / child, ignore_errors=True)
     os.chmod(base, 0o755)  # the sandbox runs as an unprivileged user
+    where = result.get("where")
+    if where is not None:
+        if not isinstance(where, dict):
+            raise RuntimeError("the submission loader failed: a malformed summary")
+        where = {f: shown(str(label), 200) for f, label in where.items()
+                 if f in CONTRACT_NAMES}
     return Staged(root=root, modules=[m for m in EXERCISE_MODULES if m in modules],
                   source=shown(source, 300),
-                  notes=[shown(str(n), 1000) for n in notes[:200]])
+                  notes=[shown(str(n), 1000) for n in notes[:200]], where=where)

@@ -61,8 +61,11 @@ class _Cell:
 
 
 def stage_notebooks(files: list[tuple[str, Callable[[], bytes]]], pkg: str, label: str,
-                    caps: Caps, code: Budget, notes: list[str], units) -> tuple[list[str], str]:
+                    caps: Caps, code: Budget, notes: list[str], units,
+                    where: dict[str, str] | None = None) -> tuple[list[str], str]:
     """Write ``_notebooks.py`` and the six alias modules into ``pkg``; (modules found, source).
+    ``where`` (filled in when given): contract function → the cell that defines it, the last
+    such cell when several do (the module runs them in order), e.g. "hw.ipynb [code cell 3]".
 
     ``files``: (notebook name, a function that returns its bytes or raises UnitSkipped).
     ``label``: where the notebooks came from ("folder nb/", "zip hw.zip"), "" for one file.
@@ -152,6 +155,8 @@ def stage_notebooks(files: list[tuple[str, Callable[[], bytes]]], pkg: str, labe
                 star |= s.star
                 s.flags = flags
                 kept.append(s)
+                if where is not None and s.defines in _CONTRACT_NAMES:
+                    where[s.defines] = cell.label
             if kept:
                 out_cells.append((cell, kept))
         if dropped_in:

@@ -112,7 +112,23 @@ def grade_in_process(path: Path) -> dict:
     except BaseException as exc:  # noqa: BLE001 - even SystemExit must not escape the grader
         pytest.fail(f"grade() raised {type(exc).__name__}: {exc}", pytrace=True)
     assert_reports_cannot_be_forged(report)
+    grade_in_process.report = report
     return as_dict(report)
+
+
+def missing_section_links(report) -> list[str]:
+    """Named mistakes whose text feedback does not say where the course teaches the step."""
+    from grader.course_links import section_title
+    from grader.render.text import render
+
+    lines = [line.strip() for line in render(report, audience="student").splitlines()]
+    problems = []
+    for ex in report.exercises.values():
+        for mistake in ex.mistakes:
+            want = f"read: {section_title(mistake)}"
+            if section_title(mistake) and want not in lines:
+                problems.append(f"{ex.name}: {mistake} named without the line {want!r}")
+    return problems
 
 
 def _strict(text: str):
@@ -186,6 +202,7 @@ def test_buggy_submission_loses_points_in_its_own_exercise(case: Case, tmp_path)
                             f"{' or '.join(map(repr, accepted))}, "
                             f"named {target.get('mistakes')}\n"
                             + describe({"exercises": {case.exercise: target}}, [case.exercise]))
+    problems += missing_section_links(grade_in_process.report)
     problems += full_marks_problems(outcome, case.full_marks())
     if outcome["max_score"] != 100.0:
         problems.append(f"max_score is {outcome['max_score']}, not 100.0")

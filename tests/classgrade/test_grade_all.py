@@ -45,6 +45,11 @@ def test_every_student_has_one_row_result_and_feedback(graded):
     assert by_name["carol"]["status"] == "graded"
     data = json.loads((graded / "results" / f"{by_name['ada']['key']}.json").read_text())
     assert data["isolation"] and data["exercises"]["backward"]["score"] == 16
+    # the feedback a student reads names dan's mistake and where the course teaches that step
+    dan = (graded / "feedback" / f"{by_name['dan']['key']}.txt").read_text().splitlines()
+    at = next(i for i, line in enumerate(dan) if "known mistake (transposed_dW)" in line)
+    assert "read: 06_minibatches.ipynb § The batch gradient and the slip in the article" in \
+        [line.strip() for line in dan[at:at + 4]]
 
 
 def test_student_names_are_sanitised_in_paths_csv_and_feedback(graded):

@@ -45,5 +45,5 @@ def test_links_and_titles():
     assert course_links.section_link("transposed_dW") == \
         "06_minibatches.ipynb#The-batch-gradient-and-the-slip-in-the-article"
     assert course_links.section_title("relu_prime_at_zero") == \
-        'notebook 1 (01_activations.ipynb), section "ReLU"'
+        "01_activations.ipynb § ReLU"
     assert course_links.section_link("no_such_mistake") is None

@@ -189,7 +189,7 @@ def trusted_grade(folder):
     result = CliRunner().invoke(main, ["grade", str(folder), "--format", "json"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
+    report = trusted_grade.report = json.loads(result.stdout)
     trusted_grade.last = [f"{k}: {c['name']}: {c['message']}" for k, v in report["exercises"].items()
                           for c in v["checks"] if not c["passed"]][:5]  # for failure messages
     return report["score"], {k: (v["score"], v["max_score"]) for k, v in report["exercises"].items()}
@@ -226,6 +226,31 @@ def test_bpcourse_grade_blames_the_right_exercise_and_ignores_in_kernel_tricks(t
     assert set(short) == {"backward", "relative_error"}, "only the two broken functions lose"
     assert short["backward"] <= 8 and short["relative_error"] <= 0.5
     assert score <= 100 - 8 - 2.5
+    backward = trusted_grade.report["exercises"]["backward"]
+    assert backward["where"] == "07_general_backprop.ipynb [code cell 3]"
+    assert "06_minibatches.ipynb#The-batch-gradient-and-the-slip-in-the-article" in \
+        [c["section"] for c in backward["checks"]]
+
+
+def test_feedback_on_notebooks_names_the_notebook_cell_and_the_section_to_read(tmp_path):
+    """What a student reads about their notebooks points into their notebooks: the cell that
+    defines the function and the section that teaches the step, never a module file they never
+    saw (the grader stages notebooks as modules)."""
+    sub = tmp_path / "submitted"
+    shutil.copytree(SOURCE, sub, ignore=shutil.ignore_patterns("__pycache__"))
+    set_cell(sub / "07_general_backprop.ipynb", "backward_solution",
+             lambda s: s.replace("(delta.T @ A_prev / B,", "(A_prev.T @ delta / B,"))
+    result = CliRunner().invoke(main, ["grade", str(sub), "--audience", "student"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "Exercise backward (07_general_backprop.ipynb [code cell 3]): lost" in \
+        "\n".join(lines)
+    assert lines[6].split()[:2] == ["exercise", "notebook"]
+    assert not [line for line in lines if ".py" in line.replace(".ipynb", "")]
+    at = next(i for i, line in enumerate(lines) if "known mistake (transposed_dW)" in line)
+    assert "read: 06_minibatches.ipynb § The batch gradient and the slip in the article" in \
+        [line.strip() for line in lines[at:at + 4]]
 
 
 def test_trusted_scores_go_into_nbgraders_gradebook_and_export(course, tmp_path):
