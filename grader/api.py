@@ -127,19 +127,27 @@ def grade(path: Path | str, *, public_only: bool = False,
     ``grader.secret.SecretError`` when the course secret cannot be had, ``HiddenPartMissing``
     when grading needs the hidden part and this install has none (a student's).
     """
-    from grader.sandbox import Sandbox
+    from grader.sandbox.launch import start_early
     from grader.submission import stage_into, staging_area
 
     settings = settings or (CHECK if public_only else GRADE)
     seed: tuple = ()
     start = time.perf_counter()
     with staging_area() as base:
-        sandbox = Sandbox(base / "stage", limits=settings.limits, isolation=settings.isolation)
+        # The worker boots (numpy's import: a tenth of a second) while the grader imports
+        # numpy and the checks, and the submission is staged into the folder it binds.
+        started = start_early(base / "stage", settings.limits, settings.isolation)
         try:
-            if sandbox.reads_live:
-                # The worker boots (numpy's import: a tenth of a second) while the submission
-                # is staged into the folder it binds, and the checks and the reference load.
-                sandbox.start()
+            from grader.sandbox import Sandbox
+
+            sandbox = Sandbox(base / "stage", limits=settings.limits,
+                              isolation=settings.isolation, started=started)
+        except BaseException:
+            if started is not None:
+                started.abandon()
+                started.launcher.close()
+            raise
+        try:
             from grader.exercises import EXERCISES, HIDDEN
 
             if not public_only and HIDDEN is None:

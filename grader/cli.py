@@ -102,7 +102,7 @@ def main() -> None:
 
 def _grade(path: Path, public_only: bool, only: tuple[str, ...] = (), **overrides):
     from grader.api import HiddenPartMissing, grade
-    from grader.sandbox.host import SandboxUnavailable
+    from grader.sandbox.launch import SandboxUnavailable
     from grader.sanitize import line
     from grader.secret import SecretError
     from grader.settings import CHECK, GRADE

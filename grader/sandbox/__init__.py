@@ -8,7 +8,16 @@
 """
 
 from grader.limits import Limits
-from grader.sandbox.host import CallResult, Callback, Sandbox, SandboxUnavailable, sandbox_available
 
 __all__ = ["CallResult", "Callback", "Limits", "Sandbox", "SandboxUnavailable",
            "sandbox_available"]
+
+
+def __getattr__(name: str):
+    """``host`` (and numpy with it) loads at the first use of its names, not with the package:
+    ``launch`` starts a worker without numpy, before the grader imports it (``start_early``)."""
+    if name in __all__:
+        from grader.sandbox import host
+
+        return getattr(host, name)
+    raise AttributeError(f"module 'grader.sandbox' has no attribute {name!r}")

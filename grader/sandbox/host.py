@@ -107,10 +107,12 @@ class Sandbox:
     """
 
     def __init__(self, submission_root: Path, *, limits: Limits = Limits(),
-                 isolation: str = "auto"):
+                 isolation: str = "auto", started: _launch.Started | None = None):
+        """``started``: a worker already launched for this submission (``start_early``)."""
         self.submission_root = Path(submission_root)
         self.limits = limits
-        self._launcher = _launch.launcher(isolation, self.submission_root, limits)
+        self._launcher = started.launcher if started is not None else \
+            _launch.launcher(isolation, self.submission_root, limits)
         self.mode = self._launcher.mode
         self.reads_live = self._launcher.reads_live
         self.isolation = self._launcher.isolation
@@ -124,6 +126,9 @@ class Sandbox:
         self._spent: dict[str, float] = {}  # budget key -> seconds of calls
         self.used_seconds = 0.0  # seconds of imports and calls (against Limits.budget)
         self._tokens = itertools.count()
+        if started is not None:
+            self._holder[0] = WorkerProcess(self._launcher, self.limits, {}, started)
+            self._spawned = 1
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:

@@ -46,6 +46,51 @@ def pidfd(pid: int) -> int | None:
         return None
 
 
+class Started:
+    """A worker just launched, and the grader's ends of its four pipes (see process.py).
+    Launching needs no numpy here, so a grader starts its worker before importing it."""
+
+    MAX_POISON = 64
+
+    def __init__(self, launcher: "Launcher", limits: Limits, poison: dict):
+        req_r, self.req_w = os.pipe()
+        self.resp_r, resp_w = os.pipe()
+        self.ctl_r, ctl_w = os.pipe()
+        self.out_r, out_w = os.pipe()
+        config = {"req_fd": req_r, "resp_fd": resp_w, "ctl_fd": ctl_w,
+                  "max_result_bytes": limits.max_result_bytes,
+                  "output_bytes": limits.output_bytes,
+                  "poison": dict(list(poison.items())[:self.MAX_POISON])}
+        extra: tuple = ()
+        try:
+            argv, env, cwd, extra = launcher.command(config)
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, env=env, cwd=cwd,
+                pass_fds=(req_r, resp_w, ctl_w, *extra), start_new_session=True,
+                close_fds=True)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            for fd in (req_r, resp_w, ctl_w, out_w, *extra):
+                os.close(fd)
+        self.launcher = launcher
+
+    def close(self) -> None:
+        for fd in (self.req_w, self.resp_r, self.ctl_r, self.out_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def abandon(self) -> None:
+        """Nobody will use this worker (the grader failed before it could): kill it."""
+        try:
+            self.launcher.kill(self.proc)
+        finally:
+            self.close()
+
+
 def wait_fd(fd: int, timeout: float) -> bool:
     try:
         return bool(select.select([fd], [], [], timeout)[0])
@@ -615,6 +660,22 @@ def _grader_files() -> list[str]:
 
 
 ISOLATIONS = ("auto", "bubblewrap", "rlimits", "user")
+
+
+def start_early(submission: Path, limits: Limits, isolation: str) -> Started | None:
+    """Launch the worker for ``submission`` now, before its folder is filled and before the
+    grader imports numpy and the checks (the worker's boot, a tenth of a second, overlaps
+    them); ``Sandbox(..., started=...)`` adopts it. None for a launcher that copies the
+    submission when it starts (it has to wait for the folder)."""
+    chosen = launcher(isolation, submission, limits)
+    if not chosen.reads_live:
+        chosen.close()
+        return None
+    try:
+        return Started(chosen, limits, {})
+    except BaseException:
+        chosen.close()
+        raise
 
 
 def launcher(isolation: str, submission: Path, limits: Limits) -> Launcher:

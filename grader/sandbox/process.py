@@ -17,12 +17,11 @@ from pathlib import Path
 
 from grader.limits import Limits
 from grader.sandbox import worker as _wire
-from grader.sandbox.launch import Launcher, pidfd
+from grader.sandbox.launch import Launcher, Started, pidfd
 from grader.sandbox.worker import WireError
 
 PREFIX_SIZE = _wire.PREFIX.size
 CTL_HEADER = 64 << 10  # the worker's own messages are small
-MAX_POISON = 64
 
 
 class Timeout(Exception):
@@ -104,34 +103,18 @@ class _Stream:
 class WorkerProcess:
     """One running worker. Not thread-safe."""
 
-    def __init__(self, launcher: Launcher, limits: Limits, poison: dict):
+    def __init__(self, launcher: Launcher, limits: Limits, poison: dict,
+                 started: Started | None = None):
+        """The worker ``started`` already (by ``Started``), else one started now."""
         self.launcher = launcher
         self.limits = limits
         self.owed: float | None = None  # deadline of an end still to take (machine.settle)
         self.hello = False
         self.dead = False
-        req_r, self.req_w = os.pipe()
-        self.resp_r, resp_w = os.pipe()
-        self.ctl_r, ctl_w = os.pipe()
-        self.out_r, out_w = os.pipe()
-        config = {"req_fd": req_r, "resp_fd": resp_w, "ctl_fd": ctl_w,
-                  "max_result_bytes": limits.max_result_bytes,
-                  "output_bytes": limits.output_bytes,
-                  "poison": dict(list(poison.items())[:MAX_POISON])}
-        extra: tuple = ()
-        try:
-            argv, env, cwd, extra = launcher.command(config)
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, env=env, cwd=cwd,
-                pass_fds=(req_r, resp_w, ctl_w, *extra), start_new_session=True,
-                close_fds=True)
-        except BaseException:
-            for fd in (self.req_w, self.resp_r, self.ctl_r, self.out_r):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (req_r, resp_w, ctl_w, out_w, *extra):
-                os.close(fd)
+        started = started or Started(launcher, limits, poison)
+        self.proc = started.proc
+        self.req_w, self.resp_r, self.ctl_r, self.out_r = (
+            started.req_w, started.resp_r, started.ctl_r, started.out_r)
         self.pidfd = pidfd(self.proc.pid)
         for fd in (self.req_w, self.resp_r, self.ctl_r, self.out_r):
             os.set_blocking(fd, False)
