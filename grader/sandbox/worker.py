@@ -926,7 +926,6 @@ class _Worker:
         forked while the last call still runs (that process has the request pipe too, for
         its callbacks' answers), so it reads the pipe only once the snapshot says go."""
         self.setup_child(tick_w, workdir, go_r)
-        self.warm_up()
         try:
             if os.read(go_r, 1) != b"g":
                 os._exit(0)
@@ -1036,10 +1035,16 @@ class _Worker:
                         end_call = min(time.monotonic() + deadline, end_all)
                     else:
                         # The n-th tick: every answer was sent (or the student's code forged
-                        # it, and ends its own request early). The process is killed below,
-                        # nobody waits for its exit.
+                        # it, and ends its own request early). The process is killed and
+                        # collected now (it has no more to say): a blocking wait for our own
+                        # child ends the moment it is gone, its files closed.
                         outcome = {"end": "exit", "code": 0}
                 if outcome is not None:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                    except (OSError, ChildProcessError):
+                        pass
                     break
             if pidfd is None or pidfd in ready:
                 done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
@@ -1077,23 +1082,6 @@ class _Worker:
             os.chdir(workdir)
             os.environ["TMPDIR"] = workdir
             sys.modules["tempfile"].tempdir = workdir
-
-    @staticmethod
-    def warm_up() -> None:
-        """While waiting: touch the pages a call's own bookkeeping touches (decoding,
-        warnings, encoding), so that their copy-on-write faults are not paid during the call."""
-        try:
-            sample = {"a0": (np.zeros((2, 2)), [1.0, (2, "x")], {"k": np.int64(1)}, None)}
-            frame = encode({"op": "call", "calls": [["m", "f", False]]}, sample)
-            joined = b"".join(bytes(c) for c in frame[1:])
-            hlen = len(frame[1])
-            decode(joined[:hlen], bytearray(joined[hlen:]), copy=True)
-            with warnings.catch_warnings(record=True):
-                warnings.simplefilter("default")
-                time.perf_counter()
-            encode({"status": "ok", "seconds": 0.0, "warnings": []}, {"value": sample["a0"]})
-        except Exception:  # noqa: BLE001 - only a warm-up
-            pass
 
     def child(self, calls, values, helpers, tick_w) -> None:
         self.in_child = True
