@@ -36,8 +36,7 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
         for check in exercise.checks:
             if public_only and check.needs_reference:
                 continue
-            # A module that does not import costs its own exercises: nothing of it waits.
-            waits = [] if exercise.module in _unimportable(student) else ctx.waits_for(check)
+            waits = _waits(exercise, check, ctx)
             if waits:  # `check`: no correct helper to supply; not counted rather than charged
                 result.notes.append(
                     f"{WAITS_PREFIX}{check.name}” uses your {', '.join(waits)}, which "
@@ -45,6 +44,9 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
                     "counted until that passes")
                 excused_evidence = excused_evidence or check.is_evidence
                 continue
+            begin = getattr(student, "begin_example", None)
+            if begin is not None:
+                begin()
             outcome = _run(check, ctx)
             if outcome.advice:
                 result.notes.append(outcome.advice)
@@ -82,21 +84,88 @@ def _unimportable(student) -> set:
     return set(getattr(getattr(student, "sandbox", None), "import_errors", None) or ())
 
 
+def _waits(exercise: Exercise, check, ctx: Context) -> list[str]:
+    # A module that does not import costs its own exercises: nothing of it waits.
+    return [] if exercise.module in _unimportable(ctx.student) else ctx.waits_for(check)
+
+
 def _prefetch(exercise: Exercise, ctx: Context, public_only: bool) -> None:
-    """One process for every call of the exercise that no check compares with another (the
-    hidden cases, the article's problem, hygiene inputs): the checks find them memoised."""
-    prefetch = getattr(ctx.student, "prefetch", None)
-    if prefetch is None:
+    """Run the exercise's calls before its checks, in a few processes instead of one per
+    call (a fork each): the checks then find the answers memoised. Calls of two exercises
+    never share a process, so what one function does to its process (leaks, patches) costs
+    its own exercise only.
+
+    - A property that compares the student's answers with each other (a symmetry, a batch
+      mean) makes each of its examples' calls in order: the k-th calls of all its examples
+      share one process, the first example's call first. The first example's calls so
+      each meet exactly what a call alone would (a fresh process: nothing before it tells
+      which check is running), and no process holds two calls one example compares
+      (``StudentImpl`` also refuses a memoised answer from a process the example used).
+    - A consistency check (finite differences of the student's own functions, where a
+      function that could tell the evaluations apart could fake a derivative) keeps each
+      call in a process of its own.
+    - The calls no check compares with another (hidden cases, the article's problems,
+      hygiene inputs, a property's calls judged each alone) come after the calls of the
+      first process above, or have one of their own: what they meet there can only make
+      them less right.
+
+    A check's calls are found by running it once with trusted code in the student's place
+    (``Recorder``): a correct student's calls. Where the student's own answers lead a check
+    elsewhere (arguments computed from an earlier answer that differs), the call runs on
+    its own when the check makes it."""
+    run_planned = getattr(ctx.student, "run_planned", None)
+    if run_planned is None:
         return
-    items = []
+    independent: list = []
+    groups: dict[tuple, list] = {}  # (check, position) -> calls, first example first
     for check in exercise.checks:
-        if check.independent_calls is not None and not (public_only and check.needs_reference):
+        if (public_only and check.needs_reference) or _waits(exercise, check, ctx):
+            continue
+        if check.independent_calls is not None:
             try:
-                items += check.independent_calls(ctx)
+                independent += [(exercise.name, args, r) for args, r in
+                                check.independent_calls(ctx)]
             except Exception:  # a check's own inputs failing is reported when it runs
-                continue
-    if len(items) > 1:
-        prefetch(exercise.name, items)
+                pass
+        if check.kind == "consistency" or (check.independent_calls is not None
+                                           and check.kind != "property"):
+            continue
+        planned = _planned_calls(check, ctx)
+        if check.independent_calls is not None or all(p == 0 for p, _ in planned):
+            independent += [call for _, call in planned]  # one call per example
+        else:
+            for position, call in planned:
+                groups.setdefault((id(check), position), []).append(call)
+    batches = list(groups.values()) or [[]]
+    batches[0] = batches[0] + independent
+    for i, items in enumerate(batches):
+        if len(items) > 1 or (i and items):
+            run_planned(items, again=i > 0)
+
+
+def _planned_calls(check, ctx: Context) -> list[tuple[int, tuple]]:
+    """(position in its example, (fn, args, return_args)) of each call ``check`` makes of a
+    correct student, found by running it on trusted code; nothing when it calls a function
+    no trusted code here answers."""
+    import dataclasses
+
+    from grader.impl import LocalImpl, Recorder
+
+    trusted = ctx.reference
+    if trusted is None:
+        if not ctx.truths:
+            return []
+        trusted = LocalImpl(ctx.truths, "truths")
+    recorder = Recorder(trusted)
+    try:
+        check.run(dataclasses.replace(ctx, student=recorder, variants={}))
+    except Exception:  # noqa: BLE001 - only a plan: the check reports when it runs
+        pass
+    if recorder.broken:
+        return []
+    plannable = getattr(ctx.student, "plannable", None)
+    return [(position, (fn, args, r)) for position, fn, args, r in recorder.calls
+            if plannable is None or plannable(fn, args, r)]
 
 
 def _credit_needs_evidence(result: ExerciseResult, checks: list) -> None:

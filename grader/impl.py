@@ -62,7 +62,13 @@ def trusted(function: Callable) -> Callable:
 class StudentImpl:
     """The submission, answering through the sandbox. Small answers are memoised (contract
     functions are pure, and the same input often serves several checks); the memo is keyed
-    by the helpers supplied too, and bounded in bytes."""
+    by the helpers supplied too, and bounded in bytes.
+
+    Answers that one check compares never come from one process: within an example
+    (``begin_example``; a check that marks none is one example) a memoised answer from a
+    process that already answered is not used, the call runs afresh instead. So the engine
+    may run many checks' calls together (``run_planned``) without giving student code state
+    shared between the calls a check holds against each other."""
 
     def __init__(self, sandbox):
         self.sandbox = sandbox
@@ -70,8 +76,13 @@ class StudentImpl:
         self.seconds: dict[str, float] = {}
         self.exercise: str | None = None  # the time budget calls are charged to
         self.helpers: dict[str, Callable] = {}  # correct versions of failed helpers
-        self._memo: dict[tuple, CallResult] = {}
+        self._memo: dict[tuple, list[CallResult]] = {}  # one answer per process at most
         self._memo_bytes = 0
+        self._used: set[int] = set()  # processes the current example's answers came from
+
+    def begin_example(self) -> None:
+        """The calls that follow are compared with each other, not with those before."""
+        self._used = set()
 
     def _key(self, fn, args, return_args):
         key = _key(fn, args, return_args)
@@ -82,8 +93,17 @@ class StudentImpl:
             return
         size = _nbytes(result.value) + _nbytes(result.args_after)
         if size <= MEMO_ITEM_BYTES and self._memo_bytes + size <= MEMO_TOTAL_BYTES:
-            self._memo[key] = result
-            self._memo_bytes += size
+            known = self._memo.setdefault(key, [])
+            if result.origin is None or all(r.origin != result.origin for r in known):
+                known.append(result)
+                self._memo_bytes += size
+
+    def _recall(self, key) -> CallResult | None:
+        """A memoised answer from a process this example has not used yet."""
+        for result in self._memo.get(key, ()) if key is not None else ():
+            if result.origin is None or result.origin not in self._used:
+                return result
+        return None
 
     def _account(self, fn: str, result: CallResult) -> None:
         # CPU, not wall time: speed advice must not depend on how busy the machine is, or a
@@ -92,12 +112,14 @@ class StudentImpl:
 
     def call(self, fn: str, *args, return_args: bool = False) -> CallResult:
         key = self._key(fn, args, return_args)
-        if key is not None and key in self._memo:
-            return self._memo[key]
-        result = self.sandbox.call(FUNCTION_MODULE[fn], fn, *args, return_args=return_args,
-                                   helpers=self.helpers or None, budget=self.exercise)
-        self._account(fn, result)
-        self._remember(key, result)
+        result = self._recall(key)
+        if result is None:
+            result = self.sandbox.call(FUNCTION_MODULE[fn], fn, *args, return_args=return_args,
+                                       helpers=self.helpers or None, budget=self.exercise)
+            self._account(fn, result)
+            self._remember(key, result)
+        if result.origin is not None:
+            self._used.add(result.origin)
         return result
 
     def call_many(self, fn: str, arg_lists, return_args: bool = False) -> list[CallResult]:
@@ -107,29 +129,75 @@ class StudentImpl:
     def prefetch(self, fn: str, items) -> list[CallResult]:
         """``(args, return_args)`` calls that no check compares with each other, in one
         process; what is not memoised yet is run, and small answers are remembered."""
-        items = [(tuple(args), bool(r)) for args, r in items]
-        keys = [self._key(fn, args, r) for args, r in items]
+        return self.run_planned([(fn, args, r) for args, r in items])
+
+    def run_planned(self, items, *, again: bool = False) -> list[CallResult]:
+        """``(fn, args, return_args)`` calls that no check compares with each other, in one
+        process; small answers are remembered. What is memoised already is not run again,
+        unless ``again`` (a later position of the examples planned: it needs an answer
+        from another process than the earlier positions' one)."""
+        items = [(fn, tuple(args), bool(r)) for fn, args, r in items]
+        keys = [self._key(fn, args, r) for fn, args, r in items]
         results: dict[int, CallResult] = {}
         first: dict[tuple, int] = {}  # key -> the index whose call answers every twin
         todo = []
         for i, k in enumerate(keys):
-            if k is not None and k in self._memo:
-                results[i] = self._memo[k]
+            if k is not None and k in self._memo and not again:
+                results[i] = self._memo[k][0]
             elif k is None or k not in first:
                 todo.append(i)
                 if k is not None:
                     first[k] = i
         if todo:
-            module = FUNCTION_MODULE[fn]
             answers = self.sandbox.call_many(
-                [(module, fn, items[i][0], items[i][1]) for i in todo],
-                helpers=self.helpers or None, budget=self.exercise)
+                [(FUNCTION_MODULE[items[i][0]], items[i][0], items[i][1], items[i][2])
+                 for i in todo], helpers=self.helpers or None, budget=self.exercise)
             for i, result in zip(todo, answers):
-                self._account(fn, result)
+                self._account(items[i][0], result)
                 self._remember(keys[i], result)
                 results[i] = result
         return [results[i] if i in results else results[first[keys[i]]]
                 for i in range(len(items))]
+
+    def plannable(self, fn: str, args: tuple, return_args: bool) -> bool:
+        """Whether a planned answer to this call could be found again (memoised)."""
+        return self._key(fn, args, return_args) is not None
+
+
+class NotPlannable(Exception):
+    """A planned check called a function no trusted code answers."""
+
+
+class Recorder:
+    """Stands for the student while the engine plans an exercise's calls: trusted code
+    answers (a correct student's answers), and each call is noted with its position in its
+    example. The check then runs for real, and finds each answer planned only when the
+    student's own answers led it to the same call (the same arguments, bit for bit)."""
+
+    name = "student"
+
+    def __init__(self, trusted: LocalImpl):
+        self.trusted = trusted
+        self.calls: list[tuple[int, str, tuple, bool]] = []  # (position, fn, args, return_args)
+        self.position = 0
+        self.broken = False  # a call nothing trusted answers: plan nothing of this check
+
+    def begin_example(self) -> None:
+        self.position = 0
+
+    def call(self, fn: str, *args, return_args: bool = False) -> CallResult:
+        if fn not in self.trusted.functions:
+            self.broken = True
+            raise NotPlannable(fn)
+        self.calls.append((self.position, fn, copy.deepcopy(args), return_args))
+        self.position += 1
+        return self.trusted.call(fn, *args, return_args=return_args)
+
+    def call_many(self, fn: str, arg_lists, return_args: bool = False) -> list[CallResult]:
+        if fn not in self.trusted.functions:
+            self.broken = True
+            raise NotPlannable(fn)
+        return self.trusted.call_many(fn, arg_lists, return_args)
 
 
 def _nbytes(value, depth=0) -> int:

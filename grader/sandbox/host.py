@@ -51,6 +51,9 @@ class CallResult:
     seconds: float = 0.0  # wall-clock seconds of the call as seen by the grader
     warnings: tuple = ()  # distinct warnings the call raised, one line each (at most five)
     cpu_seconds: float = 0.0  # CPU time of the call itself, as the worker measured it (advice)
+    # The process that answered: a serial per sandbox (None: no process ran, e.g. an import
+    # failure). Answers a check compares must come from different processes (grader.impl).
+    origin: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,6 +129,7 @@ class Sandbox:
         self._spent: dict[str, float] = {}  # budget key -> seconds of calls
         self.used_seconds = 0.0  # seconds of imports and calls (against Limits.budget)
         self._tokens = itertools.count()
+        self._processes = itertools.count(1)
         if started is not None:
             self._holder[0] = WorkerProcess(self._launcher, self.limits, {}, started)
             self._spawned = 1
@@ -377,6 +381,7 @@ class Sandbox:
         batch = Batch([calls[i] for i in todo], tables, helper_tokens,
                       max_callbacks=self.limits.max_callbacks)
         w = self._holder[0]
+        origin = next(self._processes)
         start = time.monotonic()
         backstop = start + min(len(todo) * deadline, left) + _GRACE
         failure = None
@@ -397,7 +402,7 @@ class Sandbox:
         for j, answer in enumerate(batch.answers):
             results[todo[j]] = CallResult(answer.status, answer.value, answer.args_after,
                                           answer.error, answer.traceback, answer.stdout,
-                                          answer.seconds, answer.warnings, answer.cpu)
+                                          answer.seconds, answer.warnings, answer.cpu, origin)
         done = len(batch.answers)
         if done == len(todo):
             return
@@ -412,6 +417,7 @@ class Sandbox:
                 failure = CallResult("crashed", error=f"the worker process died ({how})")
         failure.stdout = batch.leftover
         failure.seconds = batch.seconds_left
+        failure.origin = origin
         results[todo[done]] = failure
 
     def _timeout_text(self, deadline: float, what: str) -> str:

@@ -405,6 +405,10 @@ CASES: list[Case] = [
             "both backward functions return zeros and store the point they saw in a module "
             "global; the forward functions answer for that point from then on, so every finite "
             "difference of the loss is 0 too"),
+    hostile("forward_flat_after_backward", ["backward"],
+            "backward returns zeros and marks its process; forward then answers a flat loss "
+            "there, so finite differences taken in a process where backward ran agree with "
+            "zeros (the calls a consistency check compares each run in a process alone)"),
     # -- grader objects must not leak answers
     hostile("numgrad_uses_gradient_attr", ["numerical_gradient"],
             "numerical_gradient returns f.gradient(x), or the derivative of f.data's cubic "

@@ -3,6 +3,7 @@ substitution, and give no credit that the answers did not earn?"""
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.api import grade
@@ -157,3 +158,113 @@ def test_a_batch_runs_each_distinct_call_once_and_answers_in_order():
     student.helpers = {"sigmoid": abs}
     student.call_many("relu", [(2.0,)])
     assert sandbox.calls == 5  # other helpers supplied: not the same call
+
+
+class _OriginSandbox(_CountingSandbox):
+    """Like _CountingSandbox, and each batch (one process) stamps its answers' origin."""
+
+    def call_many(self, calls, *, helpers=None, budget=None):
+        results = super().call_many(calls, helpers=helpers, budget=budget)
+        for r in results:
+            r.origin = self.batches
+        return results
+
+    def call(self, module, function, *args, **kwargs):
+        return self.call_many([(module, function, args, False)])[0]
+
+
+def test_a_memoised_answer_never_serves_two_calls_one_example_compares():
+    from grader.impl import StudentImpl
+
+    sandbox = _OriginSandbox()
+    student = StudentImpl(sandbox)
+    student.prefetch("relu", [((1.0,), False), ((2.0,), False)])  # process 1
+    assert sandbox.batches == 1
+    student.begin_example()
+    assert student.call("relu", 1.0).origin == 1  # from the memo
+    second = student.call("relu", 2.0)  # memoised from process 1 too: that one is used
+    assert (second.origin, sandbox.batches) == (2, 2)  # so it ran afresh
+    student.begin_example()  # another example: process 1 may answer again
+    assert student.call("relu", 2.0).origin == 1 and sandbox.batches == 2
+    # a later position's batch runs calls again, memoised or not: another process's answers
+    student.run_planned([("relu", (3.0,), False), ("relu", (4.0,), False)])  # process 3
+    student.run_planned([("relu", (3.0,), False), ("relu", (4.0,), False)], again=True)
+    assert (sandbox.batches, sandbox.calls) == (4, 7)
+    student.begin_example()
+    assert [student.call("relu", x).origin for x in (3.0, 4.0)] == [3, 4]
+    assert sandbox.batches == 4  # both from the memo, from two processes
+
+
+class _PlanningStudent:
+    """Stands for StudentImpl in the engine: notes the batches it is asked to run."""
+
+    def __init__(self):
+        self.batches, self.helpers, self.exercise, self.sandbox = [], {}, None, None
+        self.reference = LocalImpl(reference_functions(), "reference")
+
+    def run_planned(self, items, *, again=False):
+        self.batches.append([(fn, args) for fn, args, _ in items])
+
+    def begin_example(self):
+        pass
+
+    def call(self, fn, *args, return_args=False):
+        return self.reference.call(fn, *args, return_args=return_args)
+
+    def call_many(self, fn, arg_lists, return_args=False):
+        return self.reference.call_many(fn, arg_lists, return_args)
+
+
+def _screen(rng):
+    return [(rng.normal(0, 1, 3),) for _ in range(3)]
+
+
+def _mirror(call, z):
+    return None if call(z) is not None and call(-z) is not None else "no answer"
+
+
+def test_planned_batches_keep_the_calls_one_example_compares_apart():
+    from grader.checks import prop
+    from hypothesis import strategies as st
+
+    mirror = prop("sigmoid", "mirrored", 1, screen=_screen, holds=_mirror,
+                  strategy=lambda: st.tuples(st.floats(-1, 1)), args_are_inputs=False)
+    exercise = Exercise("sigmoid", "activations", (*BY_NAME["sigmoid"].checks[:1], mirror))
+    student = _PlanningStudent()
+    run_checks(student, student.reference, GRADE, exercises=(exercise,))
+    first, second = student.batches  # one process per position of the examples
+    zs = [args[0] for _, args in first[:3]]
+    assert [fn for fn, _ in first[:3]] == ["sigmoid"] * 3
+    # the k-th calls of the three examples, the first example's first; then the hidden cases
+    assert all((args[0] == -z).all() for (_, args), z in zip(second, zs))
+    assert len(second) == 3 and len(first) > 3
+    assert not any(any((args[0] == -z).all() for z in zs)
+                   for _, args in first if np.shape(args[0]) == (3,))
+
+
+def test_a_consistency_check_keeps_each_call_in_a_process_of_its_own():
+    student = _PlanningStudent()
+    run_checks(student, student.reference, GRADE, exercises=(BY_NAME["backward"],))
+    planned = [fn for batch in student.batches for fn, _ in batch]
+    assert "forward" not in planned  # the finite differences' forward passes: never batched
+    assert student.batches and "backward" in planned
+
+
+def test_a_correct_submission_is_graded_in_a_few_dozen_processes(monkeypatch):
+    """Bounded work, not time: each process is a fork, a teardown and copy-on-write faults
+    (~5 ms of CPU). One process per call took 78 for a correct submission; the planned
+    batches take under 55, with every call a consistency check compares still alone."""
+    from grader.sandbox import host
+
+    processes = []
+    run = host.Sandbox._run
+
+    def counted(self, calls, todo, *rest):
+        processes.append(len(todo))
+        return run(self, calls, todo, *rest)
+
+    monkeypatch.setattr(host.Sandbox, "_run", counted)
+    report = grade(BASE)
+    assert report.score == report.max_score
+    assert 30 <= len(processes) <= 55, processes
+    assert sum(processes) > 4 * len(processes)  # most calls share a process with others
