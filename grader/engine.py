@@ -26,13 +26,16 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
     ctx = Context(student, reference, settings, seed=seed, variants=variants or {},
                   truths=PUBLIC_HELPERS if reference is None else {})
     results: dict[str, ExerciseResult] = {}
+    # Every check's calls are planned first, while the worker may still be booting; each
+    # exercise runs its plan at its turn (with the helpers it then gets).
+    plans = _plans(exercises, ctx, public_only)
     for exercise in exercises:
         result = ExerciseResult(exercise.name, exercise.module)
         student.exercise = exercise.name
         student.helpers = ctx.helpers_for(exercise.helpers)
         ran = []
         excused_evidence = False
-        _prefetch(exercise, ctx, public_only)
+        _prefetch(exercise, ctx, public_only, plans)
         for check in exercise.checks:
             if public_only and check.needs_reference:
                 continue
@@ -89,7 +92,23 @@ def _waits(exercise: Exercise, check, ctx: Context) -> list[str]:
     return [] if exercise.module in _unimportable(ctx.student) else ctx.waits_for(check)
 
 
-def _prefetch(exercise: Exercise, ctx: Context, public_only: bool) -> None:
+def _plans(exercises, ctx: Context, public_only: bool) -> dict[int, list]:
+    """The planned calls of every check that ``_prefetch`` batches, by ``id(check)``."""
+    if getattr(ctx.student, "run_planned", None) is None:
+        return {}
+    return {id(check): _planned_calls(check, ctx) for exercise in exercises
+            for check in exercise.checks if _plannable(check, public_only)}
+
+
+def _plannable(check, public_only: bool) -> bool:
+    if public_only and check.needs_reference:
+        return False
+    return check.kind != "consistency" and (check.independent_calls is None
+                                            or check.kind == "property")
+
+
+def _prefetch(exercise: Exercise, ctx: Context, public_only: bool,
+              plans: dict[int, list]) -> None:
     """Run the exercise's calls before its checks, in a few processes instead of one per
     call (a fork each): the checks then find the answers memoised. Calls of two exercises
     never share a process, so what one function does to its process (leaks, patches) costs
@@ -127,10 +146,9 @@ def _prefetch(exercise: Exercise, ctx: Context, public_only: bool) -> None:
                                 check.independent_calls(ctx)]
             except Exception:  # a check's own inputs failing is reported when it runs
                 pass
-        if check.kind == "consistency" or (check.independent_calls is not None
-                                           and check.kind != "property"):
+        if id(check) not in plans:
             continue
-        planned = _planned_calls(check, ctx)
+        planned = plans[id(check)]
         if check.independent_calls is not None or all(p == 0 for p, _ in planned):
             independent += [call for _, call in planned]  # one call per example
         else:
