@@ -6,7 +6,7 @@ runs each built notebook of ``course/source/backprop/`` top to bottom (nbclient,
 temporary copy of the folder, so ``earlier.py`` imports) with the reference code filled in,
 leaves out the hidden test blocks (nbgrader's ``ClearHiddenTests``) and the solution
 markers, and writes one small page per notebook: nbconvert's ``basic`` body (no 300 KB theme),
-a short style sheet, links to the previous and next notebook, MathJax for the LaTeX (from its
+a short style sheet shared by all pages (``chapter.css``), links to the previous and next notebook, MathJax for the LaTeX (from its
 CDN: offline the formulas stay readable as LaTeX source), figures inline as PNG.
 
 Each page records the SHA-256 of its notebook's cell sources (``<meta name="source-sha256">``)
@@ -28,6 +28,7 @@ from grader.course_notebooks import ASSIGNMENT, COURSE, ROOT
 
 SOURCE = COURSE / "source" / ASSIGNMENT
 OUT = ROOT / "docs" / "chapter"
+STYLESHEET = "chapter.css"  # next to the pages, linked from each
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 STYLE = """
@@ -91,7 +92,10 @@ def render_chapter(out: Path = OUT, source: Path = SOURCE, timeout: int = 120) -
     pages = notebooks(source)
     exporter = HTMLExporter(template_name="basic")
     highlight = HtmlFormatter(style="default").get_style_defs(".highlight")
-    written = []
+    # One style sheet for every page (it was copied into each).
+    sheet = out / STYLESHEET
+    sheet.write_text(STYLE + highlight + "\n", encoding="utf-8")
+    written = [sheet]
     with tempfile.TemporaryDirectory(prefix="bpcourse-chapter-") as tmp:
         work = Path(tmp) / ASSIGNMENT
         shutil.copytree(source, work, ignore=shutil.ignore_patterns("__pycache__"))
@@ -111,7 +115,7 @@ def render_chapter(out: Path = OUT, source: Path = SOURCE, timeout: int = 120) -
                     f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                     f'<meta name="source-sha256" content="{source_hash(page)}">\n'
                     f"<title>{html.escape(title)}</title>\n"
-                    f"<style>{STYLE}{highlight}</style>\n{MATHJAX}\n</head>\n<body>\n"
+                    f'<link rel="stylesheet" href="{STYLESHEET}">\n{MATHJAX}\n</head>\n<body>\n'
                     f"{nav}\n{body}\n{nav}\n</body>\n</html>\n")
             target = out / f"{page.stem}.html"
             target.write_text(text, encoding="utf-8")

@@ -32,6 +32,10 @@ def test_page_is_current_and_holds_every_figure(notebook):
         "a figure is missing"
     assert "output_error" not in page, "a cell raised when the chapter was rendered"
     assert "HIDDEN TESTS" not in page and "BEGIN SOLUTION" not in page
+    # the style sheet, one for the chapter, linked rather than copied into every page
+    assert f'<link rel="stylesheet" href="{course_chapter.STYLESHEET}">' in page
+    assert "<style>" not in page
+    assert (course_chapter.OUT / course_chapter.STYLESHEET).read_text(encoding="utf-8").strip()
 
 
 def test_the_hash_sees_an_edited_cell(tmp_path):
