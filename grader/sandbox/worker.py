@@ -811,11 +811,7 @@ class _Worker:
             return
         # rlimits: we are a child subreaper, so every orphan of a call becomes our child.
         for _ in range(100):
-            try:
-                with open(f"/proc/{me}/task/{me}/children") as f:
-                    kids = [int(x) for x in f.read().split() if int(x) not in keep]
-            except (OSError, ValueError):
-                kids = []
+            kids = self._children(keep)
             if not kids:
                 break
             for pid in kids:
@@ -829,6 +825,16 @@ class _Worker:
                 except ChildProcessError:
                     pass
 
+    @staticmethod
+    def _children(keep: set) -> list[int]:
+        """Our living and zombie children but those in ``keep`` (none when /proc fails)."""
+        me = os.getpid()
+        try:
+            with open(f"/proc/{me}/task/{me}/children") as f:
+                return [pid for pid in map(int, f.read().split()) if pid not in keep]
+        except (OSError, ValueError):
+            return []
+
     def reap(self, block: bool) -> None:
         """Collect our children that have ended (all of them but the spare when ``block``)."""
         spare = {p[0] for p in (self.spare, self.ready) if p is not None}
@@ -840,11 +846,7 @@ class _Worker:
             if pid == 0:
                 if not block:
                     return
-                try:
-                    with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as f:
-                        kids = [int(x) for x in f.read().split() if int(x) not in spare]
-                except (OSError, ValueError):
-                    return
+                kids = self._children(spare)
                 if not kids:
                     return
                 try:
