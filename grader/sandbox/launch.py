@@ -297,15 +297,17 @@ class BubblewrapLauncher(Launcher):
         # descriptor (--args): inside, /proc/self/mountinfo and every /proc/<pid>/cmdline are
         # readable, and a bind or an argument would show where the grader lives.
         code_fd = _data_fd(_plan.worker_source())
-        args += ["--perms", "0444", "--ro-bind-data", str(code_fd), "/sandbox/worker.py",
+        pyc_fd = _data_fd(_plan.worker_pyc())  # run compiled: no compiling at each boot
+        args += ["--perms", "0444", "--ro-bind-data", str(code_fd), _plan.SANDBOX_WORKER,
+                 "--perms", "0444", "--ro-bind-data", str(pyc_fd), "/sandbox/worker.pyc",
                  "--chdir", "/tmp"]
         args_fd = _data_fd(b"".join(a.encode() + b"\0" for a in args))
         argv = [plan.bwrap, "--args", str(args_fd), "--",
                 plan.setpriv, f"--reuid={self.uid}", f"--regid={self.uid}",
                 "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all",
-                "--", plan.interpreter, "-I", "-S", "-B", "-X", "utf8", "/sandbox/worker.py",
+                "--", plan.interpreter, "-I", "-S", "-B", "-X", "utf8", "/sandbox/worker.pyc",
                 json.dumps(config)]
-        return argv, {}, "/", (code_fd, args_fd)
+        return argv, {}, "/", (code_fd, pyc_fd, args_fd)
 
     def on_hello(self, proc):
         # pid 1 of the sandbox's pid namespace: killing it kills every process inside.

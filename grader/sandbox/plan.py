@@ -252,3 +252,32 @@ def sandbox_available() -> bool:
 @functools.lru_cache(maxsize=None)
 def worker_source() -> bytes:
     return WORKER_FILE.read_bytes()
+
+
+SANDBOX_WORKER = "/sandbox/worker.py"  # where the sandbox shows worker.py
+
+
+@functools.lru_cache(maxsize=None)
+def worker_pyc() -> bytes:
+    """worker.py compiled, as a .pyc the sandbox's interpreter runs (``python worker.pyc``):
+    a worker then boots without compiling 1,200 lines (10 ms) each time. The code comes from
+    the package's own bytecode cache when it is current (else it is compiled here), and its
+    file names say ``/sandbox/worker.py``: nothing in it shows where the grader lives."""
+    import importlib.machinery
+    import importlib.util
+    import marshal
+
+    try:
+        code = importlib.machinery.SourceFileLoader(
+            "grader.sandbox.worker", str(WORKER_FILE)).get_code("grader.sandbox.worker")
+    except (ImportError, OSError, SyntaxError):  # pragma: no cover - a broken install
+        code = compile(worker_source(), SANDBOX_WORKER, "exec", dont_inherit=True)
+    return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(_renamed(code,
+                                                                            SANDBOX_WORKER))
+
+
+def _renamed(code, filename: str):
+    """``code`` and the code objects nested in it, with ``filename`` as their file."""
+    consts = tuple(_renamed(c, filename) if isinstance(c, type(code)) else c
+                   for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
