@@ -268,3 +268,29 @@ def test_a_correct_submission_is_graded_in_a_few_dozen_processes(monkeypatch):
     assert report.score == report.max_score
     assert 30 <= len(processes) <= 55, processes
     assert sum(processes) > 4 * len(processes)  # most calls share a process with others
+
+
+def test_a_grading_process_plans_once_and_planning_is_not_the_references_time(monkeypatch):
+    """Plans depend on the checks, their seed and the trusted code, never on the submission:
+    a process grading a class makes them once. The reference's CPU seconds (speed advice)
+    count the checks' own calls only, not the planning runs."""
+    from grader import engine
+
+    made = []
+    planned = engine._planned_calls
+    monkeypatch.setattr(engine, "_planned_calls", lambda check, ctx: made.append(1) or
+                        planned(check, ctx))
+    monkeypatch.setattr(engine, "_PLANS", {})
+    exercises = (BY_NAME["sigmoid"], BY_NAME["backward"])
+    batches = []
+    for _ in range(2):
+        student = _PlanningStudent()
+        run_checks(student, student.reference, GRADE, exercises=exercises)
+        batches.append(student.batches)
+    assert made and len(made) == sum(engine._plannable(c, False) for e in exercises
+                                     for c in e.checks)  # the second run planned nothing
+    assert [[fn for fn, _ in b] for b in batches[0]] == [[fn for fn, _ in b] for b in batches[1]]
+    reference = LocalImpl(reference_functions(), "reference")
+    monkeypatch.setattr(engine, "_PLANS", {})
+    engine._plans(exercises, engine.Context(_PlanningStudent(), reference, GRADE), False)
+    assert reference.seconds == {}
