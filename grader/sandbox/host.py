@@ -170,6 +170,21 @@ class Sandbox:
         self._spawned += 1
         self._imported = set()
 
+    def _fall_back(self) -> bool:
+        """After a worker died before its hello: True when it was bubblewrap launched without
+        the probe ("auto", see ``launch.launcher``) and the probe now says bubblewrap does not
+        work here; the sandbox then continues with rlimits, as "auto" would have chosen."""
+        if getattr(self._launcher, "verified", True) or not _plan.probe():
+            return False
+        self._finalizer.detach()
+        self._launcher.close()
+        self._launcher = _launch.RlimitsLauncher(self.submission_root, self.limits)
+        self._finalizer = weakref.finalize(self, _cleanup, self._holder, self._launcher)
+        self.mode, self.reads_live = self._launcher.mode, self._launcher.reads_live
+        self.isolation, self.unavailable_reason = self._launcher.isolation, _plan.probe()
+        self._spawned = 0
+        return True
+
     def _discard(self) -> None:
         _kill_holder(self._holder)
 
@@ -203,6 +218,8 @@ class Sandbox:
             how = w.exit_description()
             w.drain(sink)
             self._discard()
+            if self._fall_back():
+                return self._ready(deadline, sink)
             return CallResult("crashed", error=f"the worker process could not start ({how}): "
                               f"{sink.text().strip()[:200]}")
         except WireError as exc:

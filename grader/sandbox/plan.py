@@ -244,6 +244,13 @@ def probe() -> str:
     return ""
 
 
+def probed() -> bool:
+    """Whether ``probe``'s answer is known without running it (it ran in this process, or
+    a test put its own answer in its place)."""
+    info = getattr(probe, "cache_info", None)
+    return info is None or info().currsize > 0
+
+
 def sandbox_available() -> bool:
     """True when the bubblewrap sandbox works on this machine (checked once, by running it)."""
     return probe() == ""

@@ -13,6 +13,7 @@ import pytest
 
 from grader.sandbox import Callback, Sandbox, SandboxUnavailable
 from grader.sandbox import plan
+from tests.sandbox.conftest import FAST
 
 NETWORK = """
 import numpy as np
@@ -670,3 +671,32 @@ def test_installed_packages_and_the_repository_are_not_importable(make_submissio
         ("solutions", "grader", "hypothesis", "pytest", "click", "IPython"), False)
     path = sb.call("probe", "path").value
     assert not any("site-packages" in p and "pylib" not in p for p in path), path
+
+
+def test_auto_launches_bubblewrap_before_probing_and_falls_back_when_it_cannot_run(
+        make_submission, monkeypatch):
+    """"auto" starts the worker without the probe (a bubblewrap run of its own, before the
+    worker could boot); where bubblewrap then cannot run, the worker dies before its hello,
+    the sandbox probes and continues with rlimits, as the probe would have chosen."""
+    import dataclasses
+
+    from grader.sandbox import launch, plan
+
+    real = plan.bubblewrap_plan()
+    if isinstance(real, str):
+        pytest.skip(real)
+    broken = dataclasses.replace(real, bwrap="/bin/false")  # bwrap "does not work here"
+    monkeypatch.setattr(plan, "bubblewrap_plan", lambda: broken)
+    monkeypatch.setattr(plan, "probed", lambda: False)
+    probes = []
+    monkeypatch.setattr(plan, "probe", lambda: probes.append(1) or "bwrap does not work here")
+    root = make_submission(m="def f(x):\n    return x + 1\n")
+    chosen = launch.launcher("auto", root, FAST)
+    assert chosen.mode == "bubblewrap" and not chosen.verified and not probes
+    with Sandbox(root, limits=FAST, isolation="auto") as sb:
+        assert sb.mode == "bubblewrap"
+        result = sb.call("m", "f", 1)
+        assert result.ok and result.value == 2, result
+        assert sb.mode == "rlimits" and sb.isolation.startswith("rlimits")
+        assert sb.unavailable_reason == "bwrap does not work here" and probes
+    chosen.close()
