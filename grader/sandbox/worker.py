@@ -757,11 +757,13 @@ class _Worker:
         now, state = self._identity_of(ident[0])
         return now == ident and state not in (b"Z", b"X")
 
-    def kill_strays(self) -> None:
+    def kill_strays(self, then=None) -> None:
         """Kill every process of the submission but this one and the next call's (which
         has run no student code). Killed means SIGKILL delivered, not gone: such a process
         never runs another instruction of its own, and cannot fork (the kernel fails a fork
-        whose parent has a fatal signal pending), so nobody waits for its memory to be freed."""
+        whose parent has a fatal signal pending), so nobody waits for its memory to be freed.
+        ``then()`` runs once every process is killed, before the wait for them to be gone
+        (with a pid namespace; without one, after)."""
         import signal
 
         me = os.getpid()
@@ -775,6 +777,8 @@ class _Worker:
                 try:
                     os.kill(-1, signal.SIGKILL)
                 except ProcessLookupError:  # no process to signal, not even a zombie
+                    if then is not None:
+                        then()
                     self.libc.remove_ipc()
                     return
                 except OSError:
@@ -799,6 +803,8 @@ class _Worker:
                     except OSError:
                         pass
                 self.reap(block=False)
+            if then is not None:
+                then()
             # Killed is not gone: until its exit has closed its files, a dying process still
             # holds its sockets (an abstract unix socket needs no file) and its name shows in
             # /proc, where the next call could read them. Wait until each is a zombie or gone.
@@ -824,6 +830,8 @@ class _Worker:
                     os.waitpid(pid, 0)
                 except ChildProcessError:
                     pass
+        if then is not None:
+            then()
 
     @staticmethod
     def _children(keep: set) -> list[int]:
@@ -1020,10 +1028,9 @@ class _Worker:
             left = end_call - time.monotonic()
             if left <= 0:
                 try:
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)  # collected with the strays, below
                 except OSError:
                     pass
-                os.waitpid(pid, 0)
                 outcome = {"end": "timeout", "call": ticks}
                 break
             ready = select.select(watch, [], [], min(left, 0.05) if pidfd is None else left)[0]
@@ -1037,15 +1044,13 @@ class _Worker:
                         end_call = min(time.monotonic() + deadline, end_all)
                     else:
                         # The n-th tick: every answer was sent (or the student's code forged
-                        # it, and ends its own request early). The process is killed and
-                        # collected now (it has no more to say): a blocking wait for our own
-                        # child ends the moment it is gone, its files closed.
+                        # it, and ends its own request early). The process is killed now (it
+                        # has no more to say) and collected with the strays, below.
                         outcome = {"end": "exit", "code": 0}
                 if outcome is not None:
                     try:
                         os.kill(pid, signal.SIGKILL)
-                        os.waitpid(pid, 0)
-                    except (OSError, ChildProcessError):
+                    except OSError:
                         pass
                     break
             if pidfd is None or pidfd in ready:
@@ -1058,11 +1063,13 @@ class _Worker:
         for fd in (pidfd, tick_r):
             if fd is not None:
                 os.close(fd)
-        self.kill_strays()
+        # The grader hears the outcome as soon as every process of the call has a SIGKILL
+        # pending (none can read its next request), and sends that request while they exit;
+        # the next call's process reads it only after go (release_spare), once they are gone.
+        self.kill_strays(then=lambda: self.ctl(outcome))
         if workdir is not None:
             sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
         self.release_spare()
-        self.ctl(outcome)
         self.reap(block=True)
 
     def setup_child(self, tick_w: int, workdir, go_r: int) -> None:
