@@ -76,7 +76,9 @@ def main() -> None:
     os.dup2(2, 1)  # anything printed by accident goes to standard error
     sys.stdout = sys.stderr
     from grader.settings import GRADE
+    from grader.submission import fork_stagers
 
+    fork_stagers()  # this process stages one submission after another
     try:
         for raw in sys.stdin:
             job = json.loads(raw)
