@@ -245,6 +245,16 @@ class _Forked:
 _zygote: _Zygote | None = None  # set by fork_stagers()
 
 
+def _forget_the_zygote() -> None:
+    """In a fork of this process: the zygote's answers would go to either process, so the fork
+    stages with plain children."""
+    global _zygote
+    _zygote = None
+
+
+os.register_at_fork(after_in_child=_forget_the_zygote)
+
+
 def fork_stagers() -> None:
     """Stage every later submission of this process in a child forked from a zygote."""
     global _zygote

@@ -187,3 +187,11 @@ def test_a_stalled_forked_child_is_killed_and_its_unit_skipped_in_time(tmp_path,
         assert any("code cell 2" in n and "too long" in n for n in s.notes), s.notes
     assert time.monotonic() - start < 10
     assert len(seen) == 2  # killed in cell 2, then staged again without it
+
+
+def test_a_fork_of_the_host_stages_with_plain_children(zygote):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _host._zygote is None else 1)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert _host._zygote is zygote
