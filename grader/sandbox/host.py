@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import select
 import time
 import weakref
 from dataclasses import dataclass
@@ -106,7 +107,8 @@ class Sandbox:
     """Calls student functions in an isolated worker; see the module docstring.
 
     ``with Sandbox(root) as sb: sb.call("activations", "sigmoid", np.zeros(3))``.
-    ``root`` holds the package folder ``exercises/``; modules are imported at their first call.
+    ``root`` holds the package folder ``exercises/``; modules are imported at their first call,
+    or, those ``eager`` names, all in the first import request (``_import``).
     """
 
     def __init__(self, submission_root: Path, *, limits: Limits = Limits(),
@@ -126,6 +128,9 @@ class Sandbox:
         self._closed = False
         self._imported: set[str] = set()  # modules imported by the current worker
         self._failed: dict[str, tuple[str, str]] = {}  # module -> (error, traceback)
+        # The submission's modules, in the order to import them: the first import asks for
+        # all (``_import``); empty: each module is imported at its first call.
+        self.eager: tuple[str, ...] = ()
         self._spent: dict[str, float] = {}  # budget key -> seconds of calls
         self.used_seconds = 0.0  # seconds of imports and calls (against Limits.budget)
         self._tokens = itertools.count()
@@ -315,18 +320,36 @@ class Sandbox:
         if left <= 0:
             return CallResult("skipped", error=f"not called: the submission used up {what}")
         limit = min(self.limits.import_timeout, left)
+        # The submission's other modules come in the same request (one new snapshot, not one
+        # per module), each with an import's time of its own; see ``_clean_ahead``.
+        also = tuple(m for m in self.eager if m != fullname and m not in self._imported
+                     and m not in self._failed) if fullname in self.eager else ()
         start = time.monotonic()
         try:
-            got = run_import(self._holder[0], fullname, start + limit, sink)
+            got = run_import(self._holder[0], fullname, start + limit, sink, also=also,
+                             each=limit, end=start + left)
         except WireError as exc:
-            self._discard()
-            return CallResult("protocol", error=str(exc)[:_MAX_ERROR])
+            got = exc
         finally:
             self._charge(None, time.monotonic() - start)
+        if isinstance(got, WireError):
+            if also:
+                return self._lazily(fullname, sink)
+            self._discard()
+            return CallResult("protocol", error=str(got)[:_MAX_ERROR])
+        if also and fullname in got.done and not self._clean_ahead(got, fullname, also):
+            # ``fullname`` imported (else nothing ahead ran: its own result stands below).
+            if got.status == "timeout" and got.culprit in also and \
+                    time.monotonic() - start < left:
+                # It hung as it would at its own import: charged once, not again lazily.
+                self._remember(got.culprit, (f"importing {_module_file(got.culprit)} timed "
+                                             f"out after {limit:g} s", ""))
+            return self._lazily(fullname, sink)
         for module, entry in got.failed.items():
             self._remember(module, entry)
         if got.status == "ok":
             self._imported.add(fullname)
+            self._imported.update(also)
             return None
         if got.status == "missing":
             return CallResult("missing", error=got.error)
@@ -350,6 +373,25 @@ class Sandbox:
         if got.culprit != fullname:
             error = f"{_module_file(fullname)} could not be imported: {error}"
         return CallResult("import", error=error)
+
+    def _clean_ahead(self, got, fullname: str, also: tuple) -> bool:
+        """Whether an import with modules ahead (``also``) went as cleanly as it must to be
+        kept: every module imported, nothing printed, failed or left unfit, and nothing
+        else on the worker's pipes (a module may write there while it is imported)."""
+        w = self._holder[0]
+        if got.status != "ok" or got.fatal or got.failed or got.printed or w is None:
+            return False
+        if (set(also) | {fullname}) - got.done or not (w.resp.idle() and w.ctl.idle()):
+            return False
+        return not select.select([w.resp_r, w.ctl_r], [], [], 0)[0]
+
+    def _lazily(self, fullname: str, sink: Output) -> CallResult | None:
+        """Something went wrong while modules were imported ahead: a new worker imports each
+        module at its first call from now on, so that what one does costs only its own
+        exercises, with the messages of its own import."""
+        self.eager = ()
+        self._discard()
+        return self._import(fullname, sink)
 
     def _remember(self, module: str, entry: tuple) -> None:
         if module in self._failed or len(self._failed) < _MAX_FAILED:

@@ -5,7 +5,9 @@ and then one import result, all on the worker's control pipe. A call request may
 on the response pipe, by callback requests (each answered at once, bounded in number) and one
 answer per call, in order; then, on the control pipe, by how the call's process ended. Nothing
 else is accepted: anything unexpected is a WireError ("protocol"), after which the worker is
-replaced. No frame can move a deadline: each is fixed when the request is sent.
+replaced. No frame can add time: a deadline is fixed when the request is sent, except that an
+import request's further modules (``also``) each get an import's time from their start note,
+at most once each and never past the time the request was given in all.
 """
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ class Imported:
     culprit: str = ""  # the innermost module being imported when it hung or died
     fatal: bool = False  # the worker cannot be forked from any more
     failed: dict = field(default_factory=dict)  # module -> (error, traceback) from notes
+    done: set = field(default_factory=set)  # modules whose import ended (top level)
+    printed: set = field(default_factory=set)  # ``also`` modules that printed at import
 
 
 def _cpu(value) -> float:
@@ -74,14 +78,25 @@ def settle(proc: WorkerProcess, sink: Output) -> bool:
         return False
 
 
-def run_import(proc: WorkerProcess, fullname: str, deadline: float, sink: Output) -> Imported:
+def run_import(proc: WorkerProcess, fullname: str, deadline: float, sink: Output,
+               also: tuple = (), each: float = 0.0, end: float = 0.0) -> Imported:
+    """Import ``fullname`` in the worker, then the modules ``also`` (see the worker's
+    ``do_import``). Each ``also`` module gets ``each`` seconds from its start (not beyond
+    ``end``), as if imported on its own: a start note moves the deadline on at most once per
+    module, so a forged note can move time between them, never add any."""
     from grader.sandbox.process import Died, Timeout
 
     stack: list[str] = []
     failed: dict = {}
+    done: set = set()
+    printed: set = set()
+    moves = len(also)
     notes = 0
+    request = {"op": "import", "module": fullname}
+    if also:
+        request["also"] = list(also)
     try:
-        proc.write(_wire.encode({"op": "import", "module": fullname}), deadline, sink)
+        proc.write(_wire.encode(request), deadline, sink)
         while True:
             pipe, frame = proc.next_frame(deadline, sink)
             if pipe != "ctl":
@@ -95,16 +110,24 @@ def run_import(proc: WorkerProcess, fullname: str, deadline: float, sink: Output
                 module = control.get("module")
                 if notes > MAX_NOTES:
                     raise WireError(f"more than {MAX_NOTES} import notes")
-                if note not in ("start", "done", "fail") or type(module) is not str \
+                if note not in ("start", "done", "fail", "printed") or type(module) is not str \
                         or not MODULE.match(module):
                     raise WireError("malformed note from the worker")
+                if note == "printed":
+                    printed.add(module)
+                    continue
                 if note == "start":
                     if len(stack) >= MAX_DEPTH:
                         raise WireError("imports nested too deeply")
+                    if not stack and module in also and moves:
+                        moves -= 1
+                        deadline = min(max(deadline, time.monotonic() + each), end)
                     stack.append(module)
                     continue
                 if stack and stack[-1] == module:
                     stack.pop()
+                    if not stack:
+                        done.add(module)
                 if note == "fail":
                     failed[module] = (text(control, "error"),
                                       text(control, "traceback", lines=MAX_TB_LINES))
@@ -115,11 +138,14 @@ def run_import(proc: WorkerProcess, fullname: str, deadline: float, sink: Output
             proc.drain(sink)  # printed before the answer: already in the pipe
             return Imported(status, text(control, "error"),
                             text(control, "traceback", lines=MAX_TB_LINES),
-                            fatal=control.get("fatal") is True, failed=failed)
+                            fatal=control.get("fatal") is True, failed=failed, done=done,
+                            printed=printed)
     except Timeout:
-        return Imported("timeout", culprit=stack[-1] if stack else fullname, failed=failed)
+        return Imported("timeout", culprit=stack[-1] if stack else fullname, failed=failed,
+                        done=done, printed=printed)
     except Died:
-        return Imported("died", culprit=stack[-1] if stack else fullname, failed=failed)
+        return Imported("died", culprit=stack[-1] if stack else fullname, failed=failed,
+                        done=done, printed=printed)
 
 
 @dataclass

@@ -700,3 +700,53 @@ def test_auto_launches_bubblewrap_before_probing_and_falls_back_when_it_cannot_r
         assert sb.mode == "rlimits" and sb.isolation.startswith("rlimits")
         assert sb.unavailable_reason == "bwrap does not work here" and probes
     chosen.close()
+
+
+def _eager(sb, *modules):
+    sb.eager = tuple(f"exercises.{m}" for m in modules)
+    return sb
+
+
+def test_the_first_import_brings_the_whole_submission(make_submission, sandbox, monkeypatch):
+    """One import request for all the modules graded: one new snapshot, not one a module."""
+    from grader.sandbox import host
+
+    asked = []
+    real = host.run_import
+    monkeypatch.setattr(host, "run_import",
+                        lambda *a, **k: asked.append(k.get("also")) or real(*a, **k))
+    root = make_submission(a="def f():\n    return 1\n", b="def g():\n    return 2\n",
+                           c="def h():\n    return 3\n")
+    sb = _eager(sandbox(root), "a", "b", "c")
+    assert [sb.call(m, f).value for m, f in (("a", "f"), ("b", "g"), ("c", "h"))] == [1, 2, 3]
+    assert asked == [("exercises.b", "exercises.c")]
+
+
+def test_a_module_imported_ahead_fails_as_at_its_own_import(make_submission, sandbox):
+    """When a module imported ahead of its first call raises, kills the worker, starts a
+    thread, hangs or prints, the sandbox goes back to importing each module at its first
+    call (a hung one is not tried again): each costs only itself, with the message and the
+    output of its own import."""
+    root = make_submission(
+        a="def f():\n    return 1\n",
+        b='print("importing b")\nundefined_name\n',
+        c="import os\nos._exit(3)\n",
+        d="import threading, time\n"
+          "threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+          "def k():\n    return 4\n",
+        e="while True:\n    pass\n",
+        f='print("hello from f")\ndef p():\n    return 5\n')
+    sb = _eager(sandbox(root, import_timeout=1.0, max_restarts=10), "a", "b", "c", "d", "e", "f")
+    t = time.monotonic()
+    first = sb.call("a", "f")
+    assert first.value == 1 and first.stdout == "", first
+    assert time.monotonic() - t < 8  # e's one second, once
+    b = sb.call("b", "g")
+    assert b.status == "import" and b.error.startswith("NameError: name 'undefined_name'")
+    assert b.stdout == "importing b\n"
+    assert "importing c.py killed the worker process (exit code 3)" in sb.call("c", "h").error
+    assert "started a thread at import" in sb.call("d", "k").error
+    assert sb.call("e", "m").error == "importing e.py timed out after 1 s"
+    last = sb.call("f", "p")
+    assert last.value == 5 and last.stdout == "hello from f\n"
+    assert sb.call("a", "f").value == 1
