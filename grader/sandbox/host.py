@@ -89,6 +89,10 @@ class Callback:
         return f"Callback({getattr(self.fn, '__name__', 'function')})"
 
 
+def _import_timed_out(module: str, limit: float) -> str:
+    return f"importing {_module_file(module)} timed out after {limit:g} s"
+
+
 def _module_file(fullname: str) -> str:
     rest = fullname.split(".")[1:]
     return "/".join(rest) + ".py" if rest else "__init__.py"
@@ -342,14 +346,13 @@ class Sandbox:
             if got.status == "timeout" and got.culprit in also and \
                     time.monotonic() - start < left:
                 # It hung as it would at its own import: charged once, not again lazily.
-                self._remember(got.culprit, (f"importing {_module_file(got.culprit)} timed "
-                                             f"out after {limit:g} s", ""))
+                self._remember(got.culprit, (_import_timed_out(got.culprit, limit), ""))
             return self._lazily(fullname, sink)
         for module, entry in got.failed.items():
             self._remember(module, entry)
         if got.status == "ok":
             self._imported.add(fullname)
-            self._imported.update(also)
+            self._imported.update(m for m in also if m in got.done)
             return None
         if got.status == "missing":
             return CallResult("missing", error=got.error)
@@ -363,7 +366,7 @@ class Sandbox:
             self._discard()
             if limit < self.limits.import_timeout:
                 return CallResult("skipped", error=f"stopped: the submission used up {what}")
-            error = f"importing {_module_file(got.culprit)} timed out after {limit:g} s"
+            error = _import_timed_out(got.culprit, limit)
         else:
             how = w.exit_description()
             w.drain(sink)

@@ -47,7 +47,7 @@ class Imported:
     culprit: str = ""  # the innermost module being imported when it hung or died
     fatal: bool = False  # the worker cannot be forked from any more
     failed: dict = field(default_factory=dict)  # module -> (error, traceback) from notes
-    done: set = field(default_factory=set)  # modules whose import ended (top level)
+    done: set = field(default_factory=set)  # modules imported (at any depth)
     printed: set = field(default_factory=set)  # ``also`` modules that printed at import
 
 
@@ -126,7 +126,7 @@ def run_import(proc: WorkerProcess, fullname: str, deadline: float, sink: Output
                     continue
                 if stack and stack[-1] == module:
                     stack.pop()
-                    if not stack:
+                    if note == "done":
                         done.add(module)
                 if note == "fail":
                     failed[module] = (text(control, "error"),

@@ -750,3 +750,21 @@ def test_a_module_imported_ahead_fails_as_at_its_own_import(make_submission, san
     last = sb.call("f", "p")
     assert last.value == 5 and last.stdout == "hello from f\n"
     assert sb.call("a", "f").value == 1
+
+
+def test_a_module_one_imports_ahead_of_its_turn_still_counts_as_imported(make_submission,
+                                                                          sandbox, monkeypatch):
+    """b imports c: c is imported inside b's import, before its own turn in the request.
+    That is a clean import of c too: one request, no fallback to one module at a time."""
+    from grader.sandbox import host
+
+    asked = []
+    real = host.run_import
+    monkeypatch.setattr(host, "run_import",
+                        lambda *a, **k: asked.append(k.get("also")) or real(*a, **k))
+    root = make_submission(a="def f():\n    return 1\n",
+                           b="import exercises.c\ndef g():\n    return exercises.c.h() + 1\n",
+                           c="def h():\n    return 3\n")
+    sb = _eager(sandbox(root), "a", "b", "c")
+    assert [sb.call(m, f).value for m, f in (("a", "f"), ("b", "g"), ("c", "h"))] == [1, 4, 3]
+    assert asked == [("exercises.b", "exercises.c")]
