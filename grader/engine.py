@@ -119,6 +119,17 @@ def _plans(exercises, ctx: Context, public_only: bool) -> dict[int, list]:
     return _PLANS[key][0]
 
 
+def plan_ahead(student, reference: LocalImpl | None, settings: Settings, *,
+               public_only: bool = False, seed: tuple = (),
+               exercises: tuple[Exercise, ...] = EXERCISES) -> None:
+    """Make the plans ``run_checks`` will use with the same arguments, now (they need
+    nothing of the submission): ``grader.api.grade`` plans while the submission is staged.
+    ``student`` only answers whether a call is plannable; it is never called."""
+    ctx = Context(student, reference, settings, seed=seed, variants={},
+                  truths=PUBLIC_HELPERS if reference is None else {})
+    _plans(exercises, ctx, public_only)
+
+
 def _plannable(check, public_only: bool) -> bool:
     if public_only and check.needs_reference:
         return False

@@ -294,3 +294,28 @@ def test_a_grading_process_plans_once_and_planning_is_not_the_references_time(mo
     monkeypatch.setattr(engine, "_PLANS", {})
     engine._plans(exercises, engine.Context(_PlanningStudent(), reference, GRADE), False)
     assert reference.seconds == {}
+
+
+def test_grade_plans_while_the_submission_is_staged_and_run_checks_plans_nothing(monkeypatch):
+    """``grade`` makes the plans in a thread of its own while the stager reads the submission
+    (a child process it only waits for); ``run_checks`` then finds every plan made. A planner
+    that fails leaves the planning to ``run_checks``, and the grade is the same."""
+    import threading
+
+    from grader import engine
+
+    where = []
+    planned = engine._planned_calls
+    monkeypatch.setattr(engine, "_planned_calls", lambda check, ctx: where.append(
+        threading.current_thread().name) or planned(check, ctx))
+    monkeypatch.setattr(engine, "_PLANS", {})
+    first = grade(BASE, only=("sigmoid", "backward"))
+    assert first.score == first.max_score
+    assert where and set(where) == {"bpcourse-plan"}, set(where)
+
+    where.clear()
+    monkeypatch.setattr(engine, "_PLANS", {})
+    monkeypatch.setattr(engine, "plan_ahead", lambda *a, **k: 1 / 0)
+    again = grade(BASE, only=("sigmoid", "backward"))
+    assert where and set(where) == {"MainThread"}, set(where)
+    assert again.score == first.score
