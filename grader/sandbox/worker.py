@@ -440,6 +440,66 @@ def _proxy(token: str, name: str):
     return f
 
 
+# seccomp: (audit arch, syscall numbers: key rings, ``setpriority``, ``ioprio_set``, calls whose
+# first argument is a pid; whether numbers from 0x40000000 are another ABI (x32)).
+_SECCOMP_TABLES = {
+    "x86_64": (0xC000003E, (248, 249, 250), 141, 251, (302, 142, 144, 203, 314), True),
+    "aarch64": (0xC00000B7, (217, 218, 219), 140, 30, (261, 118, 119, 122, 274), False),
+}
+
+
+def _seccomp_program(arch: int, keys, setpriority: int, ioprio_set: int, on_pid,
+                     other_abi: bool) -> bytes:
+    """The classic BPF program of ``_Libc.forbid_shared_state``: any other architecture
+    (a 32-bit entry into a 64-bit process) and the key ring calls are denied; setpriority and
+    ioprio_set only as (PRIO_PROCESS / IOPRIO_WHO_PROCESS, 0), the pid calls only for pid 0
+    (the caller); everything else is allowed."""
+    LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, JGE, BPF_RET|K
+    ALLOW, DENY = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    NR, ARCH, ARG0, ARG1 = 0, 4, 16, 24  # offsets in struct seccomp_data (low 32 bits)
+    prog: list = []  # (code, jump-if-true label, jump-if-false label, k)
+
+    def op(code, k, jt=None, jf=None):
+        prog.append([code, jt, jf, k])
+
+    op(LD, ARCH)
+    op(JEQ, arch, None, "deny")
+    op(LD, NR)
+    if other_abi:
+        op(JGE, 0x40000000, "deny", None)
+    for nr in keys:
+        op(JEQ, nr, "deny", None)
+    op(JEQ, setpriority, "prio", None)
+    op(JEQ, ioprio_set, "ioprio", None)
+    for nr in on_pid:
+        op(JEQ, nr, "self", None)
+    op(RET, ALLOW)
+    labels = {"prio": len(prog)}
+    op(LD, ARG0)
+    op(JEQ, 0, "who", "deny")  # PRIO_PROCESS
+    labels["ioprio"] = len(prog)
+    op(LD, ARG0)
+    op(JEQ, 1, "who", "deny")  # IOPRIO_WHO_PROCESS
+    labels["who"] = len(prog)
+    op(LD, ARG1)
+    op(JEQ, 0, "allow", "deny")
+    labels["self"] = len(prog)
+    op(LD, ARG0)
+    op(JEQ, 0, "allow", "deny")
+    labels["allow"] = len(prog)
+    op(RET, ALLOW)
+    labels["deny"] = len(prog)
+    op(RET, DENY)
+    out = b""
+    for i, (code, jt, jf, k) in enumerate(prog):
+        # A jump's offsets count from the next instruction; None falls through.
+        jt = 0 if jt is None else labels[jt] - i - 1
+        jf = 0 if jf is None else labels[jf] - i - 1
+        assert 0 <= jt < 256 and 0 <= jf < 256
+        out += struct.pack("<HBBI", code, jt, jf, k)
+    return out
+
+
 class _Libc:
     """The few system calls the standard library does not offer (Linux; no-ops elsewhere)."""
 
@@ -472,6 +532,36 @@ class _Libc:
     def prctl(self, option: int, arg: int) -> None:
         if self.libc is not None:
             self.libc.prctl(option, arg, 0, 0, 0)
+
+    def forbid_shared_state(self) -> bool:
+        """Install a seccomp filter (inherited by every process of the worker, never lifted)
+        against the state that processes of one uid share outside any namespace, through
+        which a call could leave something for a later one (a backward for the forward that
+        checks it) or for the next submission graded under the same uid: the kernel's key
+        rings (add_key, request_key, keyctl: a user's key ring is per uid, not per process),
+        and the attributes one process may set on another of its uid and which a fork
+        inherits (prlimit64, setpriority, ioprio_set, sched_setaffinity, sched_setparam,
+        sched_setscheduler, sched_setattr): those are allowed on the caller itself only.
+        Denied calls fail with EPERM. False when no filter could be installed (no Linux, an
+        architecture without a table here, or seccomp refused)."""
+        import platform
+
+        table = _SECCOMP_TABLES.get(platform.machine())
+        if self.libc is None or table is None:
+            return False
+        program = _seccomp_program(*table)
+        ctypes = self.ctypes
+
+        class Fprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+        code = ctypes.create_string_buffer(program, len(program))
+        fprog = Fprog(len(program) // 8, ctypes.addressof(code))
+        # PR_SET_NO_NEW_PRIVS (an unprivileged process needs it for a filter), then
+        # PR_SET_SECCOMP, SECCOMP_MODE_FILTER.
+        if self.libc.prctl(38, 1, 0, 0, 0) != 0:
+            return False
+        return self.libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0
 
     def make_private(self, start: int, end: int, perms: str) -> bool:
         """Replace a shared mapping by a private copy of its bytes at the same address."""
@@ -1276,6 +1366,7 @@ def main(config: dict) -> None:
         libc.prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     libc.prctl(4, 0)  # PR_SET_DUMPABLE 0: a call's process cannot ptrace or read this one
+    libc.forbid_shared_state()  # no key rings, no setting another process's attributes
     worker = _WORKER = _Worker(config, libc)
     if worker.workdir is not None:
         import shutil  # noqa: F401 - for the folders of each call

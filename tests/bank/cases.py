@@ -409,6 +409,10 @@ CASES: list[Case] = [
             "backward returns zeros and marks its process; forward then answers a flat loss "
             "there, so finite differences taken in a process where backward ran agree with "
             "zeros (the calls a consistency check compares each run in a process alone)"),
+    hostile("kernel_keyring_mark", ["backward"],
+            "backward returns zeros and leaves a mark in the user's key ring (per uid in the "
+            "kernel, not per process); forward answers a flat loss wherever it finds the mark, "
+            "so finite differences taken in any later process would agree with zeros"),
     # -- grader objects must not leak answers
     hostile("numgrad_uses_gradient_attr", ["numerical_gradient"],
             "numerical_gradient returns f.gradient(x), or the derivative of f.data's cubic "

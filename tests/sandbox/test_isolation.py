@@ -407,3 +407,78 @@ def test_sandboxes_that_run_at_once_have_uids_of_their_own(make_submission, bwra
         assert 0 < held["r"].value < 200, held["r"]  # it did hit its own limit
     with Sandbox(root, limits=limits, isolation="bubblewrap") as again:
         assert again.call("ids", "uid").value == uids[0]
+
+
+KERNEL_STATE = r"""
+import ctypes, os, resource
+
+libc = ctypes.CDLL(None, use_errno=True)
+SYS = {"x86_64": (248, 250, 302), "aarch64": (217, 219, 261)}[os.uname().machine]
+
+def _errno(ret):
+    return 0 if ret >= 0 else ctypes.get_errno()
+
+def leave(word):
+    # What one call can try to leave for the next: a key in the user's key ring (per uid,
+    # not per process), and attributes of the snapshot (our parent) that its next fork
+    # inherits: a lower soft limit, a nicer priority, a smaller CPU set.
+    add_key, keyctl, prlimit64 = SYS
+    tried = {}
+    tried["add_key"] = _errno(libc.syscall(add_key, b"user", b"bp", word.encode(),
+                                           len(word), -4))  # KEY_SPEC_USER_KEYRING
+    parent = os.getppid()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft = soft if soft >= 0 else 1 << 20  # RLIM_INFINITY reads -1
+    new = (ctypes.c_ulong * 2)(soft - 7, hard if hard >= 0 else (1 << 64) - 1)
+    tried["prlimit"] = _errno(libc.syscall(prlimit64, parent, 7, new, None))  # RLIMIT_NOFILE
+    try:
+        os.setpriority(os.PRIO_PROCESS, parent, 17)
+        tried["setpriority"] = 0
+    except OSError as exc:
+        tried["setpriority"] = exc.errno
+    tried["setpriority user"] = _errno(libc.setpriority(2, ctypes.c_uint(os.getuid()), 18))
+    try:
+        os.sched_setaffinity(parent, {min(os.sched_getaffinity(0))})
+        tried["affinity"] = 0
+    except OSError as exc:
+        tried["affinity"] = exc.errno
+    # What a process may still do to itself:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft - 1, hard))
+    nice = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, min(nice + 1, 19))  # nicer: always allowed
+    os.sched_setaffinity(0, os.sched_getaffinity(0))
+    return (tried, os.getpriority(os.PRIO_PROCESS, 0) - min(nice + 1, 19),
+            resource.getrlimit(resource.RLIMIT_NOFILE)[0] - soft)
+
+def find():
+    add_key, keyctl, prlimit64 = SYS
+    key = libc.syscall(keyctl, 10, -4, b"user", b"bp", 0)  # KEYCTL_SEARCH
+    found = None
+    if key >= 0:
+        buf = ctypes.create_string_buffer(64)
+        n = libc.syscall(keyctl, 11, key, buf, 64)  # KEYCTL_READ
+        found = buf.raw[:max(n, 0)].decode()
+    return (found, resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            os.getpriority(os.PRIO_PROCESS, 0), len(os.sched_getaffinity(0)))
+"""
+
+
+def test_calls_share_no_state_through_the_kernel(make_submission, sandbox):
+    """Processes of one uid share, outside every namespace, the user's key ring, and may set
+    each other's limits, priority and CPU set, which a fork inherits: a call could leave its
+    point for the next (a backward for the forward that checks it), or for the next student
+    graded under the same uid. The worker's seccomp filter denies the key ring calls and those
+    setters on any process but the caller; a process still sets its own."""
+    sb = sandbox(make_submission(kstate=KERNEL_STATE))
+    before = sb.call("kstate", "find")
+    assert before.status == "ok", before.error
+    left = sb.call("kstate", "leave", "backward was here")
+    assert left.status == "ok", left.error
+    tried, own_priority, own_limit = left.value
+    assert tried == {"add_key": 1, "prlimit": 1, "setpriority": 1, "setpriority user": 1,
+                     "affinity": 1}, tried  # EPERM each
+    assert own_priority == 0 and own_limit == -1  # on itself, allowed
+    after = sb.call("kstate", "find")
+    assert after.status == "ok", after.error
+    assert after.value == before.value
+    assert after.value[0] is None
