@@ -413,6 +413,11 @@ CASES: list[Case] = [
             "backward returns zeros and leaves a mark in the user's key ring (per uid in the "
             "kernel, not per process); forward answers a flat loss wherever it finds the mark, "
             "so finite differences taken in any later process would agree with zeros"),
+    hostile("pid_counter_mark", ["backward"],
+            "backward returns zeros and forks 200 times; a later forward sees the pid counter "
+            "jump (its own pid against its child's) and answers a flat loss, passing the flag on "
+            "the same way: pids are shared by every process of the sandbox, but a consistency "
+            "check alone earns nothing beside unseen inputs"),
     # -- grader objects must not leak answers
     hostile("numgrad_uses_gradient_attr", ["numerical_gradient"],
             "numerical_gradient returns f.gradient(x), or the derivative of f.data's cubic "
