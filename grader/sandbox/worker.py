@@ -883,13 +883,14 @@ class _Worker:
         now, state = self._identity_of(ident[0])
         return now == ident and state not in (b"Z", b"X")
 
-    def kill_strays(self, then=None) -> None:
+    def kill_strays(self, then=None, exiting=None) -> None:
         """Kill every process of the submission but this one and the next call's (which
         has run no student code). Killed means SIGKILL delivered, not gone: such a process
         never runs another instruction of its own, and cannot fork (the kernel fails a fork
         whose parent has a fatal signal pending), so nobody waits for its memory to be freed.
         ``then()`` runs once every process is killed, before the wait for them to be gone
         (with a pid namespace; without one, after)."""
+        import select
         import signal
 
         me = os.getpid()
@@ -933,7 +934,14 @@ class _Worker:
                 then()
             # Killed is not gone: until its exit has closed its files, a dying process still
             # holds its sockets (an abstract unix socket needs no file) and its name shows in
-            # /proc, where the next call could read them. Wait until each is a zombie or gone.
+            # /proc, where the next call could read them. Wait until each is a zombie or gone:
+            # for the call's process (``exiting``, its pidfd, readable once it has exited),
+            # without polling; then every process killed is checked as before.
+            if exiting is not None:
+                try:
+                    select.select([exiting], [], [], 1.0)
+                except (OSError, ValueError):
+                    pass
             for _ in range(50000):
                 self.reap(block=False)
                 if not any(self._dying(ident) for ident in killed):
@@ -1186,13 +1194,15 @@ class _Worker:
                         outcome = {"end": "signal", "signal": os.WTERMSIG(status)}
                     else:
                         outcome = {"end": "exit", "code": os.WEXITSTATUS(status)}
-        for fd in (pidfd, tick_r):
-            if fd is not None:
-                os.close(fd)
+        os.close(tick_r)
         # The grader hears the outcome as soon as every process of the call has a SIGKILL
         # pending (none can read its next request), and sends that request while they exit;
         # the next call's process reads it only after go (release_spare), once they are gone.
-        self.kill_strays(then=lambda: self.ctl(outcome))
+        try:
+            self.kill_strays(then=lambda: self.ctl(outcome), exiting=pidfd)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
         if workdir is not None:
             sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
         self.release_spare()
