@@ -441,19 +441,19 @@ def _proxy(token: str, name: str):
 
 
 # seccomp: (audit arch, syscall numbers: key rings, ``setpriority``, ``ioprio_set``, calls whose
-# first argument is a pid; whether numbers from 0x40000000 are another ABI (x32)).
+# first argument is a pid, ``socket``; whether numbers from 0x40000000 are another ABI (x32)).
 _SECCOMP_TABLES = {
-    "x86_64": (0xC000003E, (248, 249, 250), 141, 251, (302, 142, 144, 203, 314), True),
-    "aarch64": (0xC00000B7, (217, 218, 219), 140, 30, (261, 118, 119, 122, 274), False),
+    "x86_64": (0xC000003E, (248, 249, 250), 141, 251, (302, 142, 144, 203, 314), 41, True),
+    "aarch64": (0xC00000B7, (217, 218, 219), 140, 30, (261, 118, 119, 122, 274), 198, False),
 }
 
 
 def _seccomp_program(arch: int, keys, setpriority: int, ioprio_set: int, on_pid,
-                     other_abi: bool) -> bytes:
+                     socket_nr: int, other_abi: bool) -> bytes:
     """The classic BPF program of ``_Libc.forbid_shared_state``: any other architecture
     (a 32-bit entry into a 64-bit process) and the key ring calls are denied; setpriority and
     ioprio_set only as (PRIO_PROCESS / IOPRIO_WHO_PROCESS, 0), the pid calls only for pid 0
-    (the caller); everything else is allowed."""
+    (the caller), sockets only of AF_UNIX; everything else is allowed."""
     LD, JEQ, JGE, RET = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, JGE, BPF_RET|K
     ALLOW, DENY = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
     NR, ARCH, ARG0, ARG1 = 0, 4, 16, 24  # offsets in struct seccomp_data (low 32 bits)
@@ -473,8 +473,12 @@ def _seccomp_program(arch: int, keys, setpriority: int, ioprio_set: int, on_pid,
     op(JEQ, ioprio_set, "ioprio", None)
     for nr in on_pid:
         op(JEQ, nr, "self", None)
+    op(JEQ, socket_nr, "unix", None)
     op(RET, ALLOW)
-    labels = {"prio": len(prog)}
+    labels = {"unix": len(prog)}
+    op(LD, ARG0)
+    op(JEQ, 1, "allow", "deny")  # AF_UNIX
+    labels["prio"] = len(prog)
     op(LD, ARG0)
     op(JEQ, 0, "who", "deny")  # PRIO_PROCESS
     labels["ioprio"] = len(prog)
@@ -541,7 +545,9 @@ class _Libc:
         rings (add_key, request_key, keyctl: a user's key ring is per uid, not per process),
         and the attributes one process may set on another of its uid and which a fork
         inherits (prlimit64, setpriority, ioprio_set, sched_setaffinity, sched_setparam,
-        sched_setscheduler, sched_setattr): those are allowed on the caller itself only.
+        sched_setscheduler, sched_setattr): those are allowed on the caller itself only;
+        and network sockets (only AF_UNIX is allowed): a TCP connection closed on loopback
+        stays in TIME_WAIT, its ports listed in /proc/net/tcp, after its process is gone.
         Denied calls fail with EPERM. False when no filter could be installed (no Linux, an
         architecture without a table here, or seccomp refused)."""
         import platform
