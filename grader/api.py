@@ -37,6 +37,17 @@ def _plan_quietly(plan, *args, **kwargs) -> None:
         pass
 
 
+def _pool_start(pool):
+    """A worker forked in ``pool``'s sandbox; None when the pool cannot start one (the grade
+    then launches a sandbox of its own, in the same folder)."""
+    from grader.sandbox.launch import PoolLauncher
+
+    try:
+        return PoolLauncher(pool).start(pool.limits, {})
+    except OSError:
+        return None
+
+
 class HiddenPartMissing(Exception):
     """``grade`` asked of an install without the hidden part (a student's)."""
 
@@ -137,16 +148,21 @@ def grade(path: Path | str, *, public_only: bool = False,
     ``grader.secret.SecretError`` when the course secret cannot be had, ``HiddenPartMissing``
     when grading needs the hidden part and this install has none (a student's).
     """
-    from grader.sandbox.launch import start_early
+    from grader.sandbox.launch import pooled, start_early
     from grader.submission import stage_into, staging_area
 
     settings = settings or (CHECK if public_only else GRADE)
     seed: tuple = ()
     start = time.perf_counter()
-    with staging_area() as base:
+    # A process that grades a class may have one sandbox for all (``pool_sandboxes``): the
+    # submission goes into the folder it binds, and the worker is forked there, booted.
+    pool = pooled(settings.isolation, settings.limits)
+    with (pool.area() if pool is not None else staging_area()) as base:
         # The worker boots (numpy's import: a tenth of a second) while the grader imports
         # numpy and the checks, and the submission is staged into the folder it binds.
-        started = start_early(base / "stage", settings.limits, settings.isolation)
+        started = _pool_start(pool) if pool is not None else None
+        if started is None:
+            started = start_early(base / "stage", settings.limits, settings.isolation)
         try:
             from grader.sandbox import Sandbox
 

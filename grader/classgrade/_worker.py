@@ -79,6 +79,9 @@ def main() -> None:
     from grader.submission import fork_stagers
 
     fork_stagers()  # this process stages one submission after another
+    from grader.sandbox.launch import pool_sandboxes
+
+    pool_sandboxes()  # ... and grades them in one sandbox, one worker after another
     try:
         for raw in sys.stdin:
             job = json.loads(raw)

@@ -111,7 +111,7 @@ class WorkerProcess:
         self.owed: float | None = None  # deadline of an end still to take (machine.settle)
         self.hello = False
         self.dead = False
-        started = started or Started(launcher, limits, poison)
+        started = started or launcher.start(limits, poison)
         self.proc = started.proc
         self.req_w, self.resp_r, self.ctl_r, self.out_r = (
             started.req_w, started.resp_r, started.ctl_r, started.out_r)

@@ -629,6 +629,8 @@ class _Worker:
         self.max_result_bytes = config["max_result_bytes"]
         self.output_bytes = config["output_bytes"]
         self.kill_all = config["kill_all"]  # bubblewrap: kill(-1) reaches only the sandbox
+        # The zygote this worker was forked from (``zygote_main``), which no kill may reach.
+        self.zygote = config.get("zygote")
         self.workdir = config.get("workdir")  # rlimits: a fresh folder per call in here
         self.poison: dict = dict(config.get("poison") or {})
         self.output_left = [self.output_bytes, 0]
@@ -856,17 +858,7 @@ class _Worker:
         for fd, ident in self.own.items():
             if self.identity(fd) != ident:
                 return "replaced the grader's own file descriptors at import"
-        shared = []
-        try:
-            with open("/proc/self/maps") as f:
-                for line in f:
-                    fields = line.split(None, 5)
-                    if len(fields) >= 2 and fields[1][3:4] == "s":
-                        lo, hi = fields[0].split("-")
-                        shared.append((int(lo, 16), int(hi, 16), fields[1]))
-        except (OSError, ValueError):
-            pass
-        self.shared = shared
+        self.shared = _shared_mappings()
         import gc
 
         gc.collect()
@@ -903,8 +895,10 @@ class _Worker:
         keep = {me, 1}
         if self.spare is not None:
             keep.add(self.spare[0])
+        if self.zygote is not None:
+            keep.add(self.zygote)
         if self.kill_all:
-            if self.spare is None:
+            if self.spare is None and self.zygote is None:
                 # As an unprivileged uid alone in our own pid namespace: kill(-1) reaches every
                 # process of the submission but this one (and pid 1, bubblewrap's).
                 try:
@@ -1383,6 +1377,16 @@ def main(config: dict) -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     libc.prctl(4, 0)  # PR_SET_DUMPABLE 0: a call's process cannot ptrace or read this one
     libc.forbid_shared_state()  # no key rings, no setting another process's attributes
+    if config.get("zygote_fd") is not None:
+        zygote_main(config, libc)
+    else:
+        run_worker(config, libc)
+
+
+def run_worker(config: dict, libc: _Libc) -> None:
+    import gc
+
+    global _WORKER
     worker = _WORKER = _Worker(config, libc)
     if worker.workdir is not None:
         import shutil  # noqa: F401 - for the folders of each call
@@ -1394,6 +1398,137 @@ def main(config: dict) -> None:
     gc.collect()
     gc.freeze()
     worker.serve()
+
+
+# -- a zygote: one sandbox, one worker after another (``grade-all``) -----------------------------
+#
+# A process that grades a class launches one sandbox and boots the interpreter and numpy in it
+# once: this process, which never imports student code, never reads anything a worker or a
+# call wrote, and only forks. Its grader sends it, on a socket no other process holds:
+#   b"fork" + the worker's configuration, with its four pipes (SCM_RIGHTS): a child becomes a
+#       worker as if launched (``run_worker``); the answer is b"pid N";
+#   b"reset": every other process of the sandbox is killed and gone, System V IPC removed;
+#       the answer is b"clean" (the grader then puts the next submission in the folder bound);
+#   b"status N": the exit status of worker N once it has ended (b"status -", not yet).
+# Student code can signal this process (same uid): killed or stopped, it answers nothing, and
+# the grader kills the whole sandbox and launches another. It cannot ptrace or read it
+# (not dumpable), nor set its limits or priority (the seccomp filter).
+
+
+def zygote_main(config: dict, libc: _Libc) -> None:
+    import gc
+    import signal
+    import socket
+
+    sock = socket.socket(fileno=config["zygote_fd"])
+    os.chdir(config["cwd"])
+    gc.collect()
+    gc.freeze()
+    statuses: dict[int, int] = {}
+    me = os.getpid()
+    sock.sendall(b"ready")
+    while True:
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 4)
+        except OSError:
+            os._exit(0)
+        if not message:
+            os._exit(0)  # the grader has gone
+        if message.startswith(b"fork") and len(fds) == 4:
+            worker_config = dict(config, **json.loads(message[4:]))
+            worker_config.pop("zygote_fd", None)
+            pid = libc.fork()
+            if pid == 0:
+                try:
+                    sock.close()
+                    # Nothing a worker writes may reach the zygote, hence the next worker.
+                    for start, end, perms in _shared_mappings():
+                        if not libc.make_private(start, end, perms):
+                            os._exit(72)
+                    req_r, resp_w, ctl_w, out_w = fds
+                    os.dup2(out_w, 1)
+                    os.dup2(out_w, 2)
+                    os.close(out_w)
+                    worker_config.update(req_fd=req_r, resp_fd=resp_w, ctl_fd=ctl_w, zygote=me)
+                    # What Python shows of its arguments is what a launched worker's shows.
+                    sys.argv[1:] = [json.dumps(worker_config)]
+                    main_module = sys.modules.get("__main__")
+                    if main_module is not None and hasattr(main_module, "_CONFIG"):
+                        main_module._CONFIG = worker_config
+                    run_worker(worker_config, libc)
+                finally:
+                    os._exit(70)
+            for fd in fds:
+                os.close(fd)
+            sock.sendall(b"pid %d" % pid)
+        elif message == b"reset":
+            for fd in fds:
+                os.close(fd)
+            sock.sendall(b"clean" if _zygote_reset(libc, me, statuses) else b"dirty")
+        elif message.startswith(b"status "):
+            _zygote_reap(statuses)
+            got = statuses.get(int(message[7:]) if message[7:].isdigit() else -1)
+            sock.sendall(b"status -" if got is None else b"status %d" % got)
+        else:
+            os._exit(0)  # only the grader writes here: anything else is a bug
+
+
+def _shared_mappings() -> list:
+    """(start, end, permissions) of each shared mapping of this process."""
+    shared = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                fields = line.split(None, 5)
+                if len(fields) >= 2 and fields[1][3:4] == "s":
+                    lo, hi = fields[0].split("-")
+                    shared.append((int(lo, 16), int(hi, 16), fields[1]))
+    except (OSError, ValueError):
+        pass
+    return shared
+
+
+def _zygote_reap(statuses: dict) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        statuses[pid] = os.waitstatus_to_exitcode(status)
+        if len(statuses) > 64:
+            statuses.pop(next(iter(statuses)))
+
+
+def _zygote_reset(libc: _Libc, me: int, statuses: dict) -> bool:
+    """Kill every process of the sandbox but this one (and pid 1, bubblewrap's), until a scan
+    of /proc finds none alive, then wait until each is gone or a zombie, and remove System V
+    IPC. A process started after a scan has a parent that was alive at that scan (killed
+    then), and a process with a fatal signal pending cannot fork: the next scan finds it.
+    False when some process was still alive after a thousand scans (the grader then kills
+    the whole sandbox)."""
+    import signal
+
+    alive = True
+    for _ in range(1000):
+        try:
+            os.kill(-1, signal.SIGKILL)  # as the sandbox's uid: every process but this one
+        except OSError:
+            pass
+        _zygote_reap(statuses)
+        alive = False
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) not in (me, 1):
+                state = _Worker._identity_of(name)[1]
+                if state is not None and state not in (b"Z", b"X"):
+                    alive = True
+        if not alive:
+            break
+        time.sleep(0.0005)
+    _zygote_reap(statuses)
+    libc.remove_ipc()
+    return not alive
 
 
 if __name__ == "__main__":
