@@ -886,8 +886,12 @@ class Pool:
         try:
             socket.send_fds(self.sock, [message], list(fds))
         except OSError:
+            self._stop()
             return None
-        return self._answer(self.ANSWER)
+        got = self._answer(self.ANSWER)
+        if got is None:  # stopped, dead or too slow: no late answer may be taken for another
+            self._stop()
+        return got
 
     def fork_worker(self, launcher: PoolLauncher, limits: Limits, poison: dict) -> _PoolStarted:
         for attempt in range(2):

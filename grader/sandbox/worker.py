@@ -1406,7 +1406,8 @@ def run_worker(config: dict, libc: _Libc) -> None:
 # once: this process, which never imports student code, never reads anything a worker or a
 # call wrote, and only forks. Its grader sends it, on a socket no other process holds:
 #   b"fork" + the worker's configuration, with its four pipes (SCM_RIGHTS): a child becomes a
-#       worker as if launched (``run_worker``); the answer is b"pid N";
+#       worker as if launched (``run_worker``); the answer is b"pid N", or b"busy" while any
+#       other process of the sandbox is alive (one worker at a time, after a reset);
 #   b"reset": every other process of the sandbox is killed and gone, System V IPC removed;
 #       the answer is b"clean" (the grader then puts the next submission in the folder bound);
 #   b"status N": the exit status of worker N once it has ended (b"status -", not yet).
@@ -1417,7 +1418,6 @@ def run_worker(config: dict, libc: _Libc) -> None:
 
 def zygote_main(config: dict, libc: _Libc) -> None:
     import gc
-    import signal
     import socket
 
     sock = socket.socket(fileno=config["zygote_fd"])
@@ -1434,7 +1434,7 @@ def zygote_main(config: dict, libc: _Libc) -> None:
             os._exit(0)
         if not message:
             os._exit(0)  # the grader has gone
-        if message.startswith(b"fork") and len(fds) == 4:
+        if message.startswith(b"fork") and len(fds) == 4 and _zygote_alone(me):
             worker_config = dict(config, **json.loads(message[4:]))
             worker_config.pop("zygote_fd", None)
             pid = libc.fork()
@@ -1469,6 +1469,10 @@ def zygote_main(config: dict, libc: _Libc) -> None:
             _zygote_reap(statuses)
             got = statuses.get(int(message[7:]) if message[7:].isdigit() else -1)
             sock.sendall(b"status -" if got is None else b"status %d" % got)
+        elif message.startswith(b"fork"):  # a worker is still alive (or no pipes came)
+            for fd in fds:
+                os.close(fd)
+            sock.sendall(b"busy")
         else:
             os._exit(0)  # only the grader writes here: anything else is a bug
 
@@ -1501,6 +1505,16 @@ def _zygote_reap(statuses: dict) -> None:
             statuses.pop(next(iter(statuses)))
 
 
+def _zygote_alone(me: int) -> bool:
+    """No process of the sandbox is alive but this one and pid 1 (one worker at a time)."""
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in (me, 1):
+            state = _Worker._identity_of(name)[1]
+            if state is not None and state not in (b"Z", b"X"):
+                return False
+    return True
+
+
 def _zygote_reset(libc: _Libc, me: int, statuses: dict) -> bool:
     """Kill every process of the sandbox but this one (and pid 1, bubblewrap's), until a scan
     of /proc finds none alive, then wait until each is gone or a zombie, and remove System V
@@ -1517,12 +1531,7 @@ def _zygote_reset(libc: _Libc, me: int, statuses: dict) -> bool:
         except OSError:
             pass
         _zygote_reap(statuses)
-        alive = False
-        for name in os.listdir("/proc"):
-            if name.isdigit() and int(name) not in (me, 1):
-                state = _Worker._identity_of(name)[1]
-                if state is not None and state not in (b"Z", b"X"):
-                    alive = True
+        alive = not _zygote_alone(me)
         if not alive:
             break
         time.sleep(0.0005)

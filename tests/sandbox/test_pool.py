@@ -185,3 +185,22 @@ def _without_times(value):
     if isinstance(value, list):
         return [_without_times(v) for v in value]
     return value
+
+
+def test_the_zygote_forks_one_worker_at_a_time(pool):
+    """A fork asked while a worker is alive (a grader bug: no reset between two students) is
+    refused; the grader then kills that sandbox and forks in a new one."""
+    launcher = launch.PoolLauncher(pool)
+    first = launcher.start(pool.limits, {})
+    assert first.proc.poll() is None
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        assert pool._ask(b"fork{}", (null,) * 4) == b"busy"
+    finally:
+        os.close(null)
+    second = launcher.start(pool.limits, {})  # refused again, then relaunched
+    assert pool.launches == 2
+    assert first.proc.wait(timeout=5) is not None  # the first sandbox was killed
+    assert second.proc.poll() is None
+    for started in (first, second):
+        started.close()
