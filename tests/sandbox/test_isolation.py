@@ -459,7 +459,10 @@ def leave(word):
         tried["tcp"] = 0
     except OSError as exc:
         tried["tcp"] = exc.errno
-    # What a process may still do to itself:
+    # What a process may still do to itself, and AF_UNIX sockets:
+    a, b = socket.socketpair()
+    a.sendall(b"unix")
+    assert b.recv(4) == b"unix"
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft - 1, hard))
     nice = os.getpriority(os.PRIO_PROCESS, 0)
     os.setpriority(os.PRIO_PROCESS, 0, min(nice + 1, 19))  # nicer: always allowed
