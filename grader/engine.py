@@ -23,8 +23,7 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
     that later exercises know which of the student's helpers lost points. ``seed``: the
     entropy of every input (the course secret's words when grading); ``variants``: the
     known-wrong variants that name mistakes (the hidden part's), none by default."""
-    ctx = Context(student, reference, settings, seed=seed, variants=variants or {},
-                  truths=PUBLIC_HELPERS if reference is None else {})
+    ctx = _context(student, reference, settings, seed, variants or {})
     results: dict[str, ExerciseResult] = {}
     # Every check's calls are planned first, while the worker may still be booting; each
     # exercise runs its plan at its turn (with the helpers it then gets).
@@ -125,9 +124,15 @@ def plan_ahead(student, reference: LocalImpl | None, settings: Settings, *,
     """Make the plans ``run_checks`` will use with the same arguments, now (they need
     nothing of the submission): ``grader.api.grade`` plans while the submission is staged.
     ``student`` only answers whether a call is plannable; it is never called."""
-    ctx = Context(student, reference, settings, seed=seed, variants={},
-                  truths=PUBLIC_HELPERS if reference is None else {})
-    _plans(exercises, ctx, public_only)
+    _plans(exercises, _context(student, reference, settings, seed, {}), public_only)
+
+
+def _context(student, reference: LocalImpl | None, settings: Settings, seed: tuple,
+             variants: dict) -> Context:
+    """The context checks run in: ``run_checks``'s and ``plan_ahead``'s are made alike, so
+    that a plan made ahead is the one ``run_checks`` looks for."""
+    return Context(student, reference, settings, seed=seed, variants=variants,
+                   truths=PUBLIC_HELPERS if reference is None else {})
 
 
 def _plannable(check, public_only: bool) -> bool:

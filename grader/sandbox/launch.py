@@ -53,14 +53,10 @@ class Started:
     MAX_POISON = 64
 
     def __init__(self, launcher: "Launcher", limits: Limits, poison: dict):
-        req_r, self.req_w = os.pipe()
-        self.resp_r, resp_w = os.pipe()
-        self.ctl_r, ctl_w = os.pipe()
-        self.out_r, out_w = os.pipe()
-        config = {"req_fd": req_r, "resp_fd": resp_w, "ctl_fd": ctl_w,
-                  "max_result_bytes": limits.max_result_bytes,
-                  "output_bytes": limits.output_bytes,
-                  "poison": dict(list(poison.items())[:self.MAX_POISON])}
+        (req_r, resp_w, ctl_w, out_w), (self.req_w, self.resp_r, self.ctl_r, self.out_r) = \
+            worker_pipes()
+        config = dict(worker_config(limits, poison), req_fd=req_r, resp_fd=resp_w,
+                      ctl_fd=ctl_w)
         extra: tuple = ()
         try:
             argv, env, cwd, extra = launcher.command(config)
@@ -89,6 +85,22 @@ class Started:
             self.launcher.kill(self.proc)
         finally:
             self.close()
+
+
+def worker_pipes() -> tuple[tuple, tuple]:
+    """A worker's four pipes: (its ends: request read, response write, control write,
+    output write), (the grader's: request write, response read, control read, output read)."""
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    ctl_r, ctl_w = os.pipe()
+    out_r, out_w = os.pipe()
+    return (req_r, resp_w, ctl_w, out_w), (req_w, resp_r, ctl_r, out_r)
+
+
+def worker_config(limits: Limits, poison: dict) -> dict:
+    """What a worker is told of its limits, and the modules it must refuse (``poison``)."""
+    return {"max_result_bytes": limits.max_result_bytes, "output_bytes": limits.output_bytes,
+            "poison": dict(list(poison.items())[:Started.MAX_POISON])}
 
 
 def wait_fd(fd: int, timeout: float) -> bool:
@@ -746,7 +758,7 @@ class PoolLauncher(Launcher):
     kills every process of the sandbox but the zygote; closing leaves the pool to the next."""
 
     mode = "bubblewrap"
-    isolation = "bubblewrap (an unprivileged uid of its own, no network, read-only binds)"
+    isolation = BubblewrapLauncher.isolation
     verified = True
 
     def __init__(self, pool: "Pool"):
@@ -760,9 +772,6 @@ class PoolLauncher(Launcher):
         if isinstance(proc, _PoolProc):
             proc.close()
         self.pool.reset()
-
-    def exit_code(self, rc: int) -> int:
-        return rc
 
 
 class Pool:
@@ -897,18 +906,12 @@ class Pool:
         for attempt in range(2):
             if not self._alive():
                 self._launch()
-            req_r, req_w = os.pipe()
-            resp_r, resp_w = os.pipe()
-            ctl_r, ctl_w = os.pipe()
-            out_r, out_w = os.pipe()
-            config = {"max_result_bytes": limits.max_result_bytes,
-                      "output_bytes": limits.output_bytes,
-                      "poison": dict(list(poison.items())[:Started.MAX_POISON])}
+            theirs, ours = worker_pipes()
             try:
-                reply = self._ask(b"fork" + json.dumps(config).encode(),
-                                  (req_r, resp_w, ctl_w, out_w))
+                reply = self._ask(b"fork" + json.dumps(worker_config(limits, poison)).encode(),
+                                  theirs)
             finally:
-                for fd in (req_r, resp_w, ctl_w, out_w):
+                for fd in theirs:
                     os.close(fd)
             pid = None
             if reply is not None and reply.startswith(b"pid ") and reply[4:].isdigit():
@@ -916,9 +919,8 @@ class Pool:
                 kids = [k for k in _children(self.zygote) if _nspid(k) == nspid]
                 pid = kids[0] if len(kids) == 1 else None
             if pid is not None:
-                return _PoolStarted(launcher, _PoolProc(self, pid, nspid),
-                                    (req_w, resp_r, ctl_r, out_r))
-            for fd in (req_w, resp_r, ctl_r, out_r):
+                return _PoolStarted(launcher, _PoolProc(self, pid, nspid), ours)
+            for fd in ours:
                 os.close(fd)
             self._stop()
         raise OSError("the pooled sandbox could not start a worker")
