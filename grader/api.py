@@ -203,7 +203,7 @@ def grade(path: Path | str, *, public_only: bool = False,
             finally:
                 planner.join()
             sandbox.start()
-            # All the modules graded come in the first import request (one new snapshot).
+            # All the modules graded come in the first import request (one import process).
             sandbox.eager = tuple(f"exercises.{m}" for m in MODULES if m in submission.modules
                                   and any(e.module == m for e in chosen))
             _freeze_imports()

@@ -346,7 +346,39 @@ def _register_class_commands() -> None:
 if __name__ == "grader.cli":
     _register_class_commands()
 
-if __name__ == "__main__":  # pragma: no cover
-    from grader.cli import main as _registered  # the module with every command registered
+def console() -> None:
+    """The ``bpcourse`` command (``python -m grader.cli`` too): ``main``, then a quick exit.
 
-    _registered()
+    Once the command has ended, its output is flushed and its exit handlers have run, the
+    interpreter's own teardown (freeing numpy and every module: 5 ms of a 0.4 s grade) serves
+    nothing, and the process ends at once with the command's exit code. Anything unusual (a
+    thread still running, an exit code that is not a number, output that cannot be flushed)
+    takes the ordinary way out."""
+    import atexit
+    import os
+
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            code = 0
+        if type(code) is not int or threading.active_count() > 1:
+            raise
+    if threading.active_count() > 1:
+        sys.exit(code)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except Exception:  # noqa: BLE001 - e.g. a closed pipe: the ordinary exit reports it
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    os._exit(code & 0xFF)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from grader.cli import console as _console  # the module with every command registered
+
+    _console()

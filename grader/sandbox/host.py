@@ -1,8 +1,10 @@
 """The public sandbox: import student modules once, run every call in a fresh process.
 
-``Sandbox(root).call("activations", "sigmoid", z)`` imports ``exercises.activations`` in the
-worker (the snapshot) at its first use, then runs the call in a process forked from it, so
-nothing a call does (module globals, files, fds, shared memory, processes) reaches the next.
+``Sandbox(root).call("activations", "sigmoid", z)`` has ``exercises.activations`` imported
+in a process of its own at its first use (to report how the import goes), then runs the call
+in a fresh process forked from the worker, which never runs the submission's code: that
+process imports the modules afresh and calls. Nothing a call or an import does (module
+globals, files, fds, shared memory, processes, patches of the worker) reaches the next.
 Time is charged to a budget key (an exercise) and to the whole submission (see
 ``grader.limits``). Nothing here runs student code or unpickles what the worker sends.
 
@@ -130,7 +132,9 @@ class Sandbox:
         self._finalizer = weakref.finalize(self, _cleanup, self._holder, self._launcher)
         self._spawned = 0
         self._closed = False
-        self._imported: set[str] = set()  # modules imported by the current worker
+        # Modules the current worker has seen import, in their order (each call's process
+        # imports them afresh): a dict as an ordered set.
+        self._imported: dict[str, None] = {}
         self._failed: dict[str, tuple[str, str]] = {}  # module -> (error, traceback)
         # The submission's modules, in the order to import them: the first import asks for
         # all (``_import``); empty: each module is imported at its first call.
@@ -177,7 +181,7 @@ class Sandbox:
         poison = {k: v[0] for k, v in self._failed.items()}
         self._holder[0] = WorkerProcess(self._launcher, self.limits, poison)
         self._spawned += 1
-        self._imported = set()
+        self._imported = {}
 
     def _fall_back(self) -> bool:
         """After a worker died before its hello: True when it was bubblewrap launched without
@@ -324,7 +328,7 @@ class Sandbox:
         if left <= 0:
             return CallResult("skipped", error=f"not called: the submission used up {what}")
         limit = min(self.limits.import_timeout, left)
-        # The submission's other modules come in the same request (one new snapshot, not one
+        # The submission's other modules come in the same request (one import process, not one
         # per module), each with an import's time of its own; see ``_clean_ahead``.
         also = tuple(m for m in self.eager if m != fullname and m not in self._imported
                      and m not in self._failed) if fullname in self.eager else ()
@@ -351,8 +355,8 @@ class Sandbox:
         for module, entry in got.failed.items():
             self._remember(module, entry)
         if got.status == "ok":
-            self._imported.add(fullname)
-            self._imported.update(m for m in also if m in got.done)
+            self._imported[fullname] = None
+            self._imported.update((m, None) for m in also if m in got.done)
             return None
         if got.status == "missing":
             return CallResult("missing", error=got.error)
@@ -435,7 +439,8 @@ class Sandbox:
                    "calls": [[f"exercises.{calls[i][0]}", calls[i][1], calls[i][3]]
                              for i in todo],
                    "helpers": [[name, token] for name, token in
-                               zip(helpers, helper_tokens)]}
+                               zip(helpers, helper_tokens)],
+                   "imports": list(self._imported)}
         try:
             frame = _wire.encode(control, values, max_bytes=1 << 62, token_of=token_of)
         except WireError as exc:

@@ -332,12 +332,17 @@ def decode(header, body, *, callback=None, copy: bool = False):
 # The worker process
 # ---------------------------------------------------------------------------------------------
 #
-# The worker ("snapshot") imports student modules when the host asks (op "import"), then runs
-# every request of calls (op "call") in a fresh child forked from itself: the child closes
-# every file descriptor but its pipes, remaps shared memory private, runs the calls, writes
-# the answers (and callback requests) on the response pipe and exits. The snapshot waits for
-# it under the call's deadline, kills it when the deadline passes, kills any process it left,
-# and only then tells the host, on its own control pipe (which no child holds), how it ended.
+# The worker ("snapshot") never runs the submission's code. When the host asks for an import
+# (op "import"), a child forked for it imports the modules and reports on the control pipe;
+# the snapshot compiles them meanwhile. Every request of calls (op "call") runs in a fresh
+# child forked from the snapshot: the child closes every file descriptor but its pipes, remaps
+# shared memory private, imports the submission's modules afresh (the host names them, in
+# order; the code compiled by the snapshot), runs the calls, writes the answers (and callback
+# requests) on the response pipe and exits. What a module does at import (even patching this
+# file's functions) stays in the process that imported it. The snapshot waits for each child
+# under the call's deadline, kills it when the deadline passes, kills any process it left,
+# and only then tells the host, on its own control pipe (which no call's child holds), how it
+# ended.
 
 _MAX_ERROR_CHARS = 300
 _MAX_TRACEBACK_LINES = 15
@@ -634,7 +639,7 @@ class _Worker:
         self.workdir = config.get("workdir")  # rlimits: a fresh folder per call in here
         self.poison: dict = dict(config.get("poison") or {})
         self.output_left = [self.output_bytes, 0]
-        self.notes = False  # send import notes (only while the snapshot imports)
+        self.notes = False  # send import notes (only in the import's own process)
         self.in_child = False
         self.proxies: dict = {}  # id(proxy) -> (proxy, token)
         self.calls = 0
@@ -644,19 +649,13 @@ class _Worker:
         self.ready = None
         self.spare = None
         self.shared: list = []  # shared mappings of the snapshot: remapped private per call
+        # The submission's modules compiled here (never run here): each process that imports
+        # them runs this code instead of compiling the source again.
+        self.codes: dict = {}
+        self.import_replies: dict = {}  # in a call's process: its imports that failed
         # The files every child must see as they were at boot, whatever an import did.
         self.out_keep = os.dup(1)
         self.null_keep = os.open(os.devnull, os.O_RDWR)
-        self.own = {fd: self.identity(fd) for fd in (self.req_fd, self.resp_fd, self.ctl_fd,
-                                                     self.out_keep, self.null_keep)}
-
-    @staticmethod
-    def identity(fd: int):
-        try:
-            st = os.fstat(fd)
-            return st.st_dev, st.st_ino
-        except OSError:
-            return None
 
     # -- messages -----------------------------------------------------------------------------
     def ctl(self, control: dict) -> None:
@@ -743,13 +742,17 @@ class _Worker:
         lines = lines[-(_MAX_TRACEBACK_LINES - 1):] + [message]
         return message + where, "\n".join(lines)
 
-    # -- imports (in the snapshot) ----------------------------------------------------------------
+    # -- imports (each in a process forked for it) ------------------------------------------------
     def install_finder(self) -> None:
         import importlib.machinery as machinery
 
         worker = self
 
         class TracingLoader(machinery.SourceFileLoader):
+            def get_code(self, fullname):
+                code = worker.codes.get(self.path)
+                return code if code is not None else super().get_code(fullname)
+
             def exec_module(self, module):
                 name = module.__name__
                 if worker.notes:
@@ -797,40 +800,187 @@ class _Worker:
             return {"import": "failed", "error": error, "traceback": tb}
         return {"import": "ok"}
 
-    def do_import(self, fullname: str, also=None) -> None:
-        """Import ``fullname``; then, when that worked, the modules ``also`` (the rest of the
-        submission, which the grader asks for at the first import: one new snapshot instead
-        of one per module). An ``also`` module's import is noted as any (start, done, fail);
-        what it prints is dropped and noted ("printed"); one that leaves the snapshot unfit
-        is noted failed, and the reply then says "fatal": the host starts a new worker."""
-        self.output_left[0] = self.output_bytes
+    def probe_import(self, fullname: str, also) -> None:
+        """Import ``fullname`` (and ``also``) in a process of its own, forked from this one,
+        which never runs the submission's code: each call's process imports the modules
+        again (``child``). Code that runs at import could otherwise patch the process calls
+        are forked from (this file's functions, its mappings, its children), and calls would
+        share whatever it kept. The import's process reports on the control pipe as the
+        modules import (notes, then the answer, as ``do_import`` says); this one waits for
+        its end and kills whatever it left. When it died before it answered, this process
+        dies the same way (a module that kills its process at import kills the worker, as
+        the grader expects)."""
+        import signal
+
+        names = [fullname] + ([m for m in also[:16] if type(m) is str and MODULE_NAME.match(m)]
+                              if type(also) is list else [])
+        tick_r, tick_w = os.pipe()
+        workdir = self.new_workdir()
+        pid = self.fork_retrying()
+        if pid == 0:
+            try:
+                os.close(tick_r)
+                self.setup_child(tick_w, workdir, None, pipes=(self.ctl_fd,))
+                self.do_import(fullname, also)
+                os.write(tick_w, b"d")
+            finally:
+                os._exit(0)
+        os.close(tick_w)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # pragma: no cover - old kernels
+            pidfd = None
+        # While the import runs: the modules compiled here for the calls' processes, and the
+        # next call's process forked (it runs nothing before its go, given once the import's
+        # process and all it left are gone).
+        self.compile_ahead(names)
+        self.prefork()
+        answered, status = self.wait_probe(pid, pidfd, tick_r)
+        os.close(tick_r)
+        if status is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            self.kill_strays(exiting=pidfd)
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+        self.reap(block=True)
+        if workdir is not None:
+            sys.modules["shutil"].rmtree(workdir, ignore_errors=True)
+        if not answered and status is not None:
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+                try:
+                    signal.signal(sig, signal.SIG_DFL)
+                except (OSError, ValueError):
+                    pass
+                os.kill(os.getpid(), sig)
+                os._exit(128 + sig)
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 0)
+
+    @staticmethod
+    def wait_probe(pid: int, pidfd, tick_r: int) -> tuple[bool, int | None]:
+        """(whether the import's process said it answered, its wait status when it ended
+        without saying so). No deadline here: the grader kills the worker when an import
+        overstays its own."""
+        import select
+
+        watch = [tick_r] + ([pidfd] if pidfd is not None else [])
+        while True:
+            ready = select.select(watch, [], [], None if pidfd is not None else 0.05)[0]
+            if tick_r in ready:
+                if os.read(tick_r, 1) == b"d":
+                    return True, None
+                watch.remove(tick_r)  # closed: only its end can tell now
+                if pidfd is None:
+                    watch = []
+            if pidfd is None or pidfd in ready:
+                try:
+                    done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+                except ChildProcessError:
+                    return False, 0
+                if done:
+                    return False, status
+
+    def compile_ahead(self, names) -> None:
+        """Compile the modules ``names`` (and the package) here, where no module runs: every
+        process that imports them afterwards runs this code. A source that fails to compile
+        is left to each import, which reports it."""
+        for name in ["exercises", *names]:
+            path = self.module_path(name)
+            if path in self.codes:
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(64 << 20)
+                self.codes[path] = compile(data, path, "exec", dont_inherit=True)
+            except BaseException:  # noqa: BLE001 - SyntaxError, RecursionError, MemoryError...
+                continue
+        # The import system's folder caches, filled here: each process finds the modules
+        # without listing the folders again.
+        import importlib.machinery as machinery
+
+        try:
+            spec = machinery.PathFinder.find_spec("exercises")
+            where = list(spec.submodule_search_locations or ()) if spec is not None else []
+            for name in names:
+                if where:
+                    machinery.PathFinder.find_spec(name, where)
+        except Exception:  # noqa: BLE001 - only a cache: each import finds its own way
+            pass
+
+    def module_path(self, name: str) -> str:
+        rest = name.split(".")[1:]
+        return os.path.join(self.root, "exercises", *rest[:-1],
+                            (rest[-1] + ".py") if rest else "__init__.py")
+
+    def load_fresh(self, fullname: str) -> dict | None:
+        """In a call's process: run a module of the submission from the code compiled ahead
+        (as the import system would, without its search: a third of the cost), after its
+        package; the import system when there is no such code. None when it imported, else
+        ``import_module``'s reply."""
+        import importlib.machinery as machinery
+
         if fullname in sys.modules:
-            self.ctl({"import": "ok"})
-            return
+            return None
+        parent, _, leaf = fullname.rpartition(".")
+        if parent and parent not in sys.modules:
+            failed = self.load_fresh(parent)
+            if failed is not None:
+                return failed
+        path = self.module_path(fullname)
+        code = self.codes.get(path)
+        if code is None:
+            reply = self.import_module(fullname)
+            return None if reply["import"] == "ok" else reply
+        module = type(sys)(fullname)
+        spec = machinery.ModuleSpec(fullname, None, origin=path, is_package=not parent)
+        spec.has_location = True
+        if not parent:
+            spec.submodule_search_locations = [os.path.dirname(path)]
+            module.__path__ = spec.submodule_search_locations
+        module.__spec__ = spec
+        module.__file__ = path
+        module.__package__ = parent or fullname
+        sys.modules[fullname] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and friends too
+            sys.modules.pop(fullname, None)
+            error, tb = self.describe(exc)
+            return {"import": "failed", "error": error, "traceback": tb}
+        if parent:
+            try:
+                setattr(sys.modules[parent], leaf, sys.modules.get(fullname, module))
+            except BaseException:  # noqa: BLE001 - a package may refuse attributes
+                pass
+        return None
+
+    def do_import(self, fullname: str, also=None) -> None:
+        """In the import's own process: import ``fullname``; then, when that worked, the
+        modules ``also`` (the rest of the submission, which the grader asks for at the first
+        import: one request instead of one per module). Each module's import is noted
+        (start, done, fail); what an ``also`` module prints is dropped and noted
+        ("printed")."""
+        self.output_left[0] = self.output_bytes
         self.notes = True
         try:
             reply = self.import_module(fullname)
         finally:
             self.notes = False
-        problem = self.after_import()
-        if problem:
-            self.poison[fullname] = problem
-            reply = {"import": "failed", "error": problem, "fatal": True}
-        elif reply["import"] == "ok" and type(also) is list:
+        if reply["import"] == "ok" and type(also) is list:
             for other in also[:16]:
-                if type(other) is str and MODULE_NAME.match(other) and not self.import_ahead(
-                        other):
-                    reply = {"import": "ok", "fatal": True}
-                    problem = "fatal"
-                    break
+                if type(other) is str and MODULE_NAME.match(other):
+                    self.import_ahead(other)
         self.ctl(reply)
-        if problem:
-            os._exit(0)  # the snapshot is not clean any more: the host starts a new one
 
-    def import_ahead(self, fullname: str) -> bool:
-        """One ``also`` module of ``do_import``; False when the snapshot is unfit after it."""
+    def import_ahead(self, fullname: str) -> None:
+        """One ``also`` module of ``do_import``."""
         if fullname in sys.modules or fullname in self.poison:
-            return True
+            return
         self.output_left[0], asked = 0, self.output_left[1]
         self.notes = True
         try:
@@ -840,30 +990,6 @@ class _Worker:
             self.output_left[0] = self.output_bytes
         if self.output_left[1] != asked:
             self.ctl({"note": "printed", "module": fullname})
-        problem = self.after_import()
-        if problem:
-            self.poison[fullname] = problem
-            self.ctl({"note": "fail", "module": fullname, "error": problem, "traceback": ""})
-            return False
-        return True
-
-    def after_import(self) -> str:
-        """Make the snapshot fit to fork from; a reason when it no longer is."""
-        self.kill_strays()
-        deadline = time.monotonic() + 0.2
-        while len(os.listdir("/proc/self/task")) > 1:
-            if time.monotonic() > deadline:
-                return "started a thread at import (a module may not leave threads running)"
-            time.sleep(0.005)
-        for fd, ident in self.own.items():
-            if self.identity(fd) != ident:
-                return "replaced the grader's own file descriptors at import"
-        self.shared = _shared_mappings()
-        import gc
-
-        gc.collect()
-        gc.freeze()  # children do not touch (copy) the snapshot's objects when they collect
-        return ""
 
     @staticmethod
     def _identity_of(pid: str):
@@ -1006,24 +1132,30 @@ class _Worker:
     # on that pipe is a tick. A request that is not a call it passes to the snapshot whole,
     # and exits.
 
-    def prefork(self) -> None:
-        tick_r, tick_w = os.pipe()
-        go_r, go_w = os.pipe()
-        workdir = None
-        if self.workdir is not None:
-            self.calls += 1
-            workdir = os.path.join(self.workdir, f"c{self.calls}")
-            os.mkdir(workdir, 0o700)
+    def new_workdir(self):
+        """rlimits: a fresh folder for the next process (None with a sandbox of its own)."""
+        if self.workdir is None:
+            return None
+        self.calls += 1
+        workdir = os.path.join(self.workdir, f"c{self.calls}")
+        os.mkdir(workdir, 0o700)
+        return workdir
+
+    def fork_retrying(self) -> int:
         for attempt in range(400):
             try:
-                pid = self.libc.fork()
-                break
+                return self.libc.fork()
             except OSError:
                 # Out of processes for a moment (RLIMIT_NPROC counts every process of this
                 # uid, and the last call's are still being reaped): wait a little.
                 time.sleep(0.005)
-        else:
-            os._exit(0)  # the grader starts a new worker
+        os._exit(0)  # the grader starts a new worker
+
+    def prefork(self) -> None:
+        tick_r, tick_w = os.pipe()
+        go_r, go_w = os.pipe()
+        workdir = self.new_workdir()
+        pid = self.fork_retrying()
         if pid == 0:
             try:
                 os.close(tick_r)
@@ -1048,7 +1180,8 @@ class _Worker:
         self.ready = (pid, tick_r, workdir)
 
     def drop_spare(self) -> None:
-        """Kill the spare (forked from a snapshot about to change) and collect it."""
+        """Kill the spare (before an import: the next call's process is forked after the
+        modules are compiled) and collect it."""
         import signal
 
         if self.spare is None:
@@ -1093,7 +1226,10 @@ class _Worker:
                                          float(control["total"])))
             _, values = decode(view[:hlen], view[hlen:], callback=self.make_proxy, copy=True)
             del view
-            self.child(calls, values, control.get("helpers") or [], tick_w)
+            imports = control.get("imports")
+            imports = [m for m in imports[:64] if type(m) is str and MODULE_NAME.match(m)] \
+                if type(imports) is list else []
+            self.child(calls, values, control.get("helpers") or [], tick_w, imports)
 
     def read_raw(self, fd: int):
         """One whole frame from ``fd``, undecoded: (bytes, header length)."""
@@ -1135,8 +1271,9 @@ class _Worker:
             self.reap_ready()
             self.drop_spare()
             if control.get("op") == "import":
-                self.do_import(control["module"], control.get("also"))
-                self.prefork()
+                self.probe_import(control["module"], control.get("also"))
+                if self.spare is None:
+                    self.prefork()
                 self.release_spare()
             else:
                 os._exit(0)
@@ -1208,13 +1345,15 @@ class _Worker:
         self.release_spare()
         self.reap(block=True)
 
-    def setup_child(self, tick_w: int, workdir, go_r: int) -> None:
-        """In a call's process, before its request: only our pipes and the boot-time
-        stdin/stdout/stderr stay open; shared mappings become private."""
+    def setup_child(self, tick_w: int, workdir, go_r, pipes=None) -> None:
+        """In a call's process, before its request (or an import's, with ``pipes``): only
+        our pipes and the boot-time stdin/stdout/stderr stay open; shared mappings become
+        private."""
         os.dup2(self.null_keep, 0)
         os.dup2(self.out_keep, 1)
         os.dup2(self.out_keep, 2)
-        keep = sorted({0, 1, 2, self.req_fd, self.resp_fd, tick_w, go_r})
+        pipes = (self.req_fd, self.resp_fd) if pipes is None else pipes
+        keep = sorted({0, 1, 2, tick_w, *pipes} | ({go_r} if go_r is not None else set()))
         for lo, hi in zip(keep, keep[1:] + [1 << 20]):
             if hi > lo + 1:
                 os.closerange(lo + 1, hi)
@@ -1228,8 +1367,17 @@ class _Worker:
             os.environ["TMPDIR"] = workdir
             sys.modules["tempfile"].tempdir = workdir
 
-    def child(self, calls, values, helpers, tick_w) -> None:
+    def child(self, calls, values, helpers, tick_w, imports=()) -> None:
         self.in_child = True
+        # The modules the grader has seen import, in their order, imported afresh in this
+        # process (from the code compiled ahead): nothing of another process's imports is
+        # here. What they print at import is not this call's output.
+        self.output_left[0] = 0
+        for name in imports:
+            if name not in sys.modules and name not in self.import_replies:
+                reply = self.load_fresh(name)
+                if reply is not None:
+                    self.import_replies[name] = reply
         self.output_left[0] = self.output_bytes
         for name, token in helpers:
             self.substitute(name, token)
@@ -1295,7 +1443,7 @@ class _Worker:
         file = self.module_file(fullname)
         module = sys.modules.get(fullname)
         if module is None:
-            reply = self.import_module(fullname)
+            reply = self.import_replies.get(fullname) or self.import_module(fullname)
             if reply["import"] != "ok":
                 status = "missing" if reply["import"] == "missing" else "import"
                 return {"status": status, "error": reply["error"],
@@ -1395,6 +1543,7 @@ def run_worker(config: dict, libc: _Libc) -> None:
     sys.stderr = sys.__stderr__ = _CappedText(2, worker.output_left)
     worker.install_finder()
     os.chdir(config["cwd"])
+    worker.shared = _shared_mappings()  # none expected: a worker maps nothing shared
     gc.collect()
     gc.freeze()
     worker.serve()

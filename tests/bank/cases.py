@@ -418,6 +418,13 @@ CASES: list[Case] = [
             "jump (its own pid against its child's) and answers a flat loss, passing the flag on "
             "the same way: pids are shared by every process of the sandbox, but a consistency "
             "check alone earns nothing beside unseen inputs"),
+    hostile("patched_worker_shares_state", ["backward"],
+            "network.py patches the worker at import (through __main__) so that a shared "
+            "mapping made then stays shared in every process the calls were forked from the "
+            "imported worker; backward returns a made-up gradient and keeps its point there, "
+            "and forward answers near that point the loss the made-up gradient predicts, so "
+            "finite differences agree with it (3.9 points at 91b8720). Each call's process now "
+            "imports the submission afresh, from a worker that never ran it"),
     # -- grader objects must not leak answers
     hostile("numgrad_uses_gradient_attr", ["numerical_gradient"],
             "numerical_gradient returns f.gradient(x), or the derivative of f.data's cubic "
