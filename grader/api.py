@@ -1,6 +1,7 @@
 """The grader's Python API; the command line is a thin layer over it."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -28,13 +29,85 @@ def _freeze_imports() -> None:
         _frozen = True
 
 
-def _plan_quietly(plan, *args, **kwargs) -> None:
-    """``plan`` in a thread of its own: a failure there is left to ``run_checks``, which
-    plans again (and reports what a check raises) when it finds no plan made."""
+class _Prepared(threading.Thread):
+    """What a grade needs besides the submission, made in a thread of its own: numpy and the
+    checks imported, the hidden part, the course secret's seed, the reference, and the plans
+    of the checks' calls (``plan_ahead``). ``result()`` raises what making them raised
+    (``HiddenPartMissing``, ``SecretError``...); a failure of the plans alone is left to
+    ``run_checks``, which plans again (and reports what a check raises)."""
+
+    def __init__(self, public_only: bool, settings: Settings, only: tuple[str, ...]):
+        super().__init__(name="bpcourse-plan", daemon=True)
+        self.public_only, self.settings, self.only = public_only, settings, only
+        self._result = None
+        self._error: BaseException | None = None
+        # Set once the grade can begin: everything made, and the plans registered (they are
+        # made exercise by exercise afterwards, while the first exercises run), or a failure.
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        try:
+            try:
+                self._result = self._prepare()
+            except BaseException as exc:  # noqa: BLE001 - raised again by result()
+                self._error = exc
+                return
+            reference, _, chosen, seed = self._result
+            try:
+                from grader.engine import plan_ahead
+                from grader.impl import StudentImpl
+
+                plan_ahead(StudentImpl(None), reference, self.settings,
+                           public_only=self.public_only, seed=seed, exercises=chosen,
+                           registered=self.ready.set)
+            except Exception:  # noqa: BLE001 - see the class's docstring
+                pass
+        finally:
+            self.ready.set()
+
+    def _prepare(self):
+        import grader.sandbox  # noqa: F401 - numpy and the wire, for the grade that follows
+        from grader.exercises import EXERCISES, HIDDEN
+
+        public_only, settings = self.public_only, self.settings
+        if not public_only and HIDDEN is None:
+            raise HiddenPartMissing("grading needs the instructor's install (the hidden "
+                                    "checks and the reference solutions); this one can "
+                                    "only `check`")
+        seed: tuple = ()
+        if not public_only:
+            from grader.secret import load_secret, seed_words
+
+            seed = tuple(seed_words(settings.secret or load_secret()))
+        from grader.impl import LocalImpl
+
+        reference = None if public_only else LocalImpl(HIDDEN.reference_functions(),
+                                                       "reference")
+        variants = HIDDEN.VARIANTS if HIDDEN is not None else {}
+        chosen = tuple(e for e in EXERCISES if not self.only or e.name in self.only)
+        return reference, variants, chosen, seed
+
+    def result(self):
+        self.ready.wait()
+        if self._error is not None:
+            raise self._error
+        if self._result is None:  # pragma: no cover - run() always sets one of them
+            raise RuntimeError("the grader's preparation did not finish")
+        return self._result
+
+
+@contextlib.contextmanager
+def _switching_often():
+    """While two threads share the interpreter: the one that only waits on a child process
+    gets it back within half a millisecond, not after the default 5 ms."""
+    import sys
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
     try:
-        plan(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - see above
-        pass
+        yield
+    finally:
+        sys.setswitchinterval(old)
 
 
 def _pool_start(pool):
@@ -148,60 +221,53 @@ def grade(path: Path | str, *, public_only: bool = False,
     ``grader.secret.SecretError`` when the course secret cannot be had, ``HiddenPartMissing``
     when grading needs the hidden part and this install has none (a student's).
     """
+    from grader import ahead
     from grader.sandbox.launch import pooled, start_early
     from grader.submission import stage_into, staging_area
 
     settings = settings or (CHECK if public_only else GRADE)
-    seed: tuple = ()
     start = time.perf_counter()
     # A process that grades a class may have one sandbox for all (``pool_sandboxes``): the
     # submission goes into the folder it binds, and the worker is forked there, booted.
     pool = pooled(settings.isolation, settings.limits)
-    with (pool.area() if pool is not None else staging_area()) as base:
+    # ``bpcourse grade`` may have launched the worker before its command line was parsed.
+    early = ahead.take(settings.isolation, settings.limits) if pool is None else None
+    area = pool.area() if pool is not None else early[0] if early is not None else \
+        staging_area()
+    with area as base, _switching_often():
         # The worker boots (numpy's import: a tenth of a second) while the grader imports
         # numpy and the checks, and the submission is staged into the folder it binds.
-        started = _pool_start(pool) if pool is not None else None
+        started = _pool_start(pool) if pool is not None else \
+            early[1] if early is not None else None
         if started is None:
             started = start_early(base / "stage", settings.limits, settings.isolation)
+        sandbox = prepared = None
         try:
+            # The grader's own preparation (numpy, the checks, the reference, the secret, the
+            # plans of the checks' calls: 0.1 s of CPU) in a thread, while this one stages the
+            # submission (a child process it only waits for, and signals can stop).
+            prepared = _Prepared(public_only, settings, only)
+            prepared.start()
+            try:
+                submission = stage_into(path, base)
+            finally:
+                prepared.ready.wait()
+            reference, variants, chosen, seed = prepared.result()
             from grader.sandbox import Sandbox
 
             sandbox = Sandbox(base / "stage", limits=settings.limits,
                               isolation=settings.isolation, started=started)
         except BaseException:
-            if started is not None:
+            if sandbox is None and started is not None:
                 started.abandon()
                 started.launcher.close()
+            if prepared is not None:
+                prepared.join()
             raise
         try:
-            from grader.exercises import EXERCISES, HIDDEN
+            from grader.engine import run_checks
+            from grader.impl import StudentImpl
 
-            if not public_only and HIDDEN is None:
-                raise HiddenPartMissing("grading needs the instructor's install (the hidden "
-                                        "checks and the reference solutions); this one can "
-                                        "only `check`")
-            if not public_only:
-                from grader.secret import load_secret, seed_words
-
-                seed = tuple(seed_words(settings.secret or load_secret()))
-            from grader.engine import plan_ahead, run_checks
-            from grader.impl import LocalImpl, StudentImpl
-
-            reference = None if public_only else LocalImpl(HIDDEN.reference_functions(),
-                                                           "reference")
-            variants = HIDDEN.VARIANTS if HIDDEN is not None else {}
-            chosen = tuple(e for e in EXERCISES if not only or e.name in only)
-            # The checks' calls are planned on trusted code while the stager reads the
-            # submission (a child process the grader only waits for): ~30 ms of a grade.
-            planner = threading.Thread(
-                target=_plan_quietly, args=(plan_ahead, StudentImpl(None), reference, settings),
-                kwargs=dict(public_only=public_only, seed=seed, exercises=chosen),
-                name="bpcourse-plan", daemon=True)
-            planner.start()
-            try:
-                submission = stage_into(path, base)
-            finally:
-                planner.join()
             sandbox.start()
             # All the modules graded come in the first import request (one import process).
             sandbox.eager = tuple(f"exercises.{m}" for m in MODULES if m in submission.modules
@@ -213,6 +279,7 @@ def grade(path: Path | str, *, public_only: bool = False,
                                  exercises=chosen)
         finally:
             sandbox.close()
+            prepared.join()  # the plans were all made by the exercises that used them
         notes = list(submission.notes)
         if watched.printed:
             notes.append("printed output was discarded (checks never show prints) from "

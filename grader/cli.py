@@ -18,7 +18,12 @@ import sys
 import threading
 from pathlib import Path
 
-import click
+if __name__ == "__main__":  # python -m grader.cli: the worker boots while the rest loads
+    from grader import ahead as _ahead
+
+    _ahead.launch(sys.argv[1:])
+
+import click  # noqa: E402
 
 EXIT_CODES = """\b
 Exit codes:
@@ -56,6 +61,9 @@ def _signals_unwind():
 
     old = {s: signal.signal(s, handler) for s in caught}
     try:
+        from grader import ahead
+
+        ahead.release_signals()  # one that came before these handlers, if any
         yield
     except _Signalled as exc:
         name = signal.Signals(exc.signum).name

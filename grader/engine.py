@@ -34,7 +34,7 @@ def run_checks(student, reference: LocalImpl | None, settings: Settings, *,
         student.helpers = ctx.helpers_for(exercise.helpers)
         ran = []
         excused_evidence = False
-        _prefetch(exercise, ctx, public_only, plans)
+        _prefetch(exercise, ctx, public_only, plans.of(exercise))
         for check in exercise.checks:
             if public_only and check.needs_reference:
                 continue
@@ -91,40 +91,86 @@ def _waits(exercise: Exercise, check, ctx: Context) -> list[str]:
     return [] if exercise.module in _unimportable(ctx.student) else ctx.waits_for(check)
 
 
-_PLANS: dict[tuple, tuple] = {}  # a class's plans, made once per grading process
+class _Plans:
+    """The planned calls of every check that ``_prefetch`` batches, by ``id(check)``, made
+    exercise by exercise (``make``), in order: ``of(exercise)`` waits until that exercise's
+    are made, so that a grade can run its first exercises while a thread plans the last."""
+
+    def __init__(self, exercises, public_only: bool):
+        import threading
+
+        # Holds what its key names by id, so that no id is reused while it lives.
+        self.exercises = tuple(exercises)
+        self.public_only = public_only
+        self.plans: dict[int, list] = {}
+        self.claimed = False  # somebody makes them (or has made them)
+        self._made = {id(e): threading.Event() for e in self.exercises}
+
+    def make(self, ctx: Context) -> None:
+        try:
+            for exercise in self.exercises:
+                for check in exercise.checks:
+                    if _plannable(check, self.public_only):
+                        self.plans[id(check)] = _planned_calls(check, ctx)
+                self._made[id(exercise)].set()
+        finally:  # whatever happened, nobody waits forever: a check without a plan runs alone
+            for made in self._made.values():
+                made.set()
+
+    def of(self, exercise) -> dict[int, list]:
+        made = self._made.get(id(exercise))
+        if made is not None:
+            made.wait()
+        return self.plans
 
 
-def _plans(exercises, ctx: Context, public_only: bool) -> dict[int, list]:
-    """The planned calls of every check that ``_prefetch`` batches, by ``id(check)``.
+_NO_PLANS = _Plans((), False)
+_PLANS: dict[tuple, _Plans] = {}  # a class's plans, made once per grading process
+
+
+def _plans(exercises, ctx: Context, public_only: bool, *, make: bool = True) -> _Plans:
+    """The plans of ``exercises``' checks (``_Plans``), made now unless made or being made.
 
     A plan is the calls a correct student's run makes: it depends on the checks, their
     inputs (the seed) and the trusted code, never on the submission. So a process that grades
     a class plans once (``grade-all``: ~25 ms a student less); nothing of one student's
-    answers is in it, and its arguments are only read."""
+    answers is in it, and its arguments are only read. ``make=False``: only registered, for
+    the caller to make (``plan_ahead``)."""
     if getattr(ctx.student, "run_planned", None) is None:
-        return {}
+        return _NO_PLANS
     trusted = ctx.reference.functions if ctx.reference is not None else ctx.truths
     # Each grade loads the reference afresh: its functions are known by their code (equal
     # when loaded from the same source), the exercises by identity.
     key = (tuple(ctx.seed), public_only, ctx.settings, tuple(id(e) for e in exercises),
            tuple((k, getattr(v, "__code__", v)) for k, v in trusted.items()))
-    if key not in _PLANS:
+    plans = _PLANS.get(key)
+    if plans is None:
         if len(_PLANS) >= 4:
             _PLANS.clear()
-        plans = {id(check): _planned_calls(check, ctx) for exercise in exercises
-                 for check in exercise.checks if _plannable(check, public_only)}
-        # The entry holds what its key names by id, so that no id is reused while it lives.
-        _PLANS[key] = (plans, tuple(exercises))
-    return _PLANS[key][0]
+        plans = _PLANS[key] = _Plans(exercises, public_only)
+        if make:
+            plans.claimed = True
+            plans.make(ctx)
+    return plans
 
 
 def plan_ahead(student, reference: LocalImpl | None, settings: Settings, *,
                public_only: bool = False, seed: tuple = (),
-               exercises: tuple[Exercise, ...] = EXERCISES) -> None:
+               exercises: tuple[Exercise, ...] = EXERCISES, registered=None) -> None:
     """Make the plans ``run_checks`` will use with the same arguments, now (they need
-    nothing of the submission): ``grader.api.grade`` plans while the submission is staged.
+    nothing of the submission): ``grader.api.grade`` plans in a thread while the submission
+    is staged, and goes on while the first exercises run. ``registered()`` is called once
+    ``run_checks`` would find them (and wait for each exercise's), before any is made.
     ``student`` only answers whether a call is plannable; it is never called."""
-    _plans(exercises, _context(student, reference, settings, seed, {}), public_only)
+    ctx = _context(student, reference, settings, seed, {})
+    plans = _plans(exercises, ctx, public_only, make=False)
+    fresh, plans.claimed = not plans.claimed, True
+    try:
+        if registered is not None:
+            registered()
+    finally:
+        if fresh:
+            plans.make(ctx)
 
 
 def _context(student, reference: LocalImpl | None, settings: Settings, seed: tuple,

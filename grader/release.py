@@ -80,7 +80,7 @@ def build_wheel(out: Path) -> Path:
         (f"{info}/METADATA", metadata.encode()),
         (f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: bpcourse release\n"
                           b"Root-Is-Purelib: true\nTag: py3-none-any\n"),
-        (f"{info}/entry_points.txt", b"[console_scripts]\nbpcourse = grader.cli:console\n"),
+        (f"{info}/entry_points.txt", b"[console_scripts]\nbpcourse = grader.ahead:console\n"),
         (f"{info}/top_level.txt", b"grader\n"),
     ]
     record = [_record_line(a, d) for a, d in members] + [f"{info}/RECORD,,"]
