@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from grader.contract import MODULES
+from grader.contract import FUNCTION_MODULE, MODULES
 from grader.results import ExerciseResult, GradeReport
 from grader.settings import CHECK, GRADE, Settings
 
@@ -250,13 +250,20 @@ def grade(path: Path | str, *, public_only: bool = False,
             prepared.start()
             try:
                 submission = stage_into(path, base)
+                from grader.sandbox import Sandbox  # numpy: imported by the thread meanwhile
+
+                sandbox = Sandbox(base / "stage", limits=settings.limits,
+                                  isolation=settings.isolation, started=started)
+                # The submission's modules, imported now, while the thread goes on: all those
+                # graded in one request (one process imports them, the worker compiles them).
+                wanted = {FUNCTION_MODULE[f] for f in only} if only else set(MODULES)
+                sandbox.eager = tuple(f"exercises.{m}" for m in MODULES
+                                      if m in submission.modules and m in wanted)
+                sandbox.start()
+                sandbox.import_now()
             finally:
                 prepared.ready.wait()
             reference, variants, chosen, seed = prepared.result()
-            from grader.sandbox import Sandbox
-
-            sandbox = Sandbox(base / "stage", limits=settings.limits,
-                              isolation=settings.isolation, started=started)
         except BaseException:
             if sandbox is None and started is not None:
                 started.abandon()
@@ -268,10 +275,6 @@ def grade(path: Path | str, *, public_only: bool = False,
             from grader.engine import run_checks
             from grader.impl import StudentImpl
 
-            sandbox.start()
-            # All the modules graded come in the first import request (one import process).
-            sandbox.eager = tuple(f"exercises.{m}" for m in MODULES if m in submission.modules
-                                  and any(e.module == m for e in chosen))
             _freeze_imports()
             watched = _Watched(sandbox)
             results = run_checks(StudentImpl(watched), reference, settings,

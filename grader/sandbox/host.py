@@ -139,6 +139,7 @@ class Sandbox:
         # The submission's modules, in the order to import them: the first import asks for
         # all (``_import``); empty: each module is imported at its first call.
         self.eager: tuple[str, ...] = ()
+        self._printed = ""  # what an import ahead of any call printed (``import_now``)
         self._spent: dict[str, float] = {}  # budget key -> seconds of calls
         self.used_seconds = 0.0  # seconds of imports and calls (against Limits.budget)
         self._tokens = itertools.count()
@@ -164,6 +165,15 @@ class Sandbox:
             raise RuntimeError("the sandbox is closed")
         if self._holder[0] is None:
             self._spawn()
+
+    def import_now(self) -> None:
+        """Import the ``eager`` modules now, in one request, ahead of any call (the grader
+        still prepares the checks): what fails is remembered for the calls, and what the
+        modules print is given to the first call, as if it had imported them."""
+        if self.eager and not self._closed:
+            sink = Output(self.limits.output_bytes)
+            self._import(self.eager[0], sink)
+            self._printed += sink.text()
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Start the worker if needed and wait until it answers; False if it could not."""
@@ -300,7 +310,7 @@ class Sandbox:
                         if call[0] == module:
                             results[j] = CallResult(failed.status, error=failed.error,
                                                     traceback=failed.traceback)
-        printed = sink.text()
+        printed, self._printed = self._printed + sink.text(), ""
         todo = [i for i in range(len(calls)) if results[i] is None]
         while todo:  # each round gives at least one call its result
             self._run(calls, todo, helpers, budget, results)
