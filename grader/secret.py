@@ -16,9 +16,7 @@ repository, so that every regrade draws the same inputs:
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -65,7 +63,7 @@ def load_secret(create: bool = True) -> str:
 
 
 def _create(path: Path) -> str:
-    text = secrets.token_hex(32)
+    text = os.urandom(32).hex()  # what secrets.token_hex(32) does, without importing random
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -80,5 +78,9 @@ def _create(path: Path) -> str:
 
 def seed_words(secret: str) -> list[int]:
     """Four 32-bit words of entropy for numpy's SeedSequence, derived from the secret."""
-    digest = hashlib.sha256(b"bpcourse-hidden-inputs\0" + secret.encode()).digest()
+    try:  # the interpreter's own SHA-256: hashlib would load OpenSSL (3 ms) for one digest
+        from _sha256 import sha256
+    except ImportError:  # pragma: no cover - another interpreter
+        from hashlib import sha256
+    digest = sha256(b"bpcourse-hidden-inputs\0" + secret.encode()).digest()
     return [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]

@@ -834,6 +834,9 @@ class _Worker:
         # next call's process forked (it runs nothing before its go, given once the import's
         # process and all it left are gone).
         self.compile_ahead(names)
+        import gc
+
+        gc.freeze()  # the code compiled: no call's process walks (and copies) it when it collects
         self.prefork()
         answered, status = self.wait_probe(pid, pidfd, tick_r)
         os.close(tick_r)
