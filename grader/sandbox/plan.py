@@ -235,7 +235,8 @@ def probe() -> str:
             f"import os, sys; sys.exit(os.getuid() != {NOBODY})"]
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=20)
+                              stderr=subprocess.STDOUT, timeout=20,
+                              env={})  # explicit: see grader.submission._host._child_command
     except (OSError, subprocess.SubprocessError) as exc:
         return f"bubblewrap failed to start: {exc}"
     if done.returncode != 0:

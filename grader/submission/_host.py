@@ -80,7 +80,12 @@ def _child_command(entry: str = "main") -> list[str]:
     """``python -I -S``: no environment variables, no site hooks (``.pth`` files run code and
     cost tens of ms); the child gets this process's import path instead. It imports the
     ``_child`` module without this package's ``__init__`` (the host's imports, ~30 ms) and
-    runs its function ``entry``."""
+    runs its function ``entry``.
+
+    Launch it with an explicit ``env``: without one, the child's exec reads the C library's
+    environment, which another thread may be changing at that moment (numpy's import, in the
+    grader's preparation thread, sets and unsets a variable), and an exec that reads an array
+    just freed fails with EFAULT."""
     package = Path(__file__).resolve().parent
     top = str(package.parents[1])  # the folder that holds the grader package
     here = os.path.realpath(os.getcwd())  # never the working folder: it may be the submission
@@ -106,6 +111,7 @@ def _attempt(path: str, base: Path, skip: dict[str, str], deadline: float) -> _O
     if proc is None:
         proc = subprocess.Popen(_child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, cwd=base, close_fds=True,
+                                env=dict(os.environ),  # see _child_command
                                 start_new_session=True)  # terminal signals reach only the host
     try:
         proc.stdin.write(json.dumps(request).encode())
@@ -145,7 +151,7 @@ class _Zygote:
             self._proc = subprocess.Popen(_child_command("zygote"), stdin=theirs,
                                           stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL, cwd="/", close_fds=True,
-                                          start_new_session=True)
+                                          env=dict(os.environ), start_new_session=True)
         except OSError:
             ours.close()
             raise

@@ -76,3 +76,31 @@ def test_a_usage_error_after_the_launch_leaves_nothing(tmp_path):
         assert done.returncode == 2, done.stderr
         assert done.stderr.count("\n") == 1 and "no such file or folder" in done.stderr
         assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_every_process_a_grade_starts_gets_its_environment_explicitly(monkeypatch):
+    """A grade starts processes while its preparation thread imports numpy, whose import sets
+    and unsets an environment variable. A process started without ``env`` execs with the C
+    library's environment as it is at that moment, possibly an array just freed: the exec
+    then fails with EFAULT and the grade with exit 3 (seen once in the hostile bank's 49
+    grades). With ``env``, the exec reads only what the launching thread built."""
+    from grader import api
+    from grader.sandbox import plan
+
+    started = []
+    real = subprocess.Popen.__init__
+
+    def record(self, args, *rest, **kwargs):
+        started.append((args[0] if isinstance(args, (list, tuple)) else args,
+                        kwargs.get("env")))
+        real(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", record)
+    plan.probe.cache_clear()  # bubblewrap's probe too, when this machine has it
+    try:
+        report = api.grade(BASE)
+    finally:
+        plan.probe.cache_clear()
+    assert report.score == report.max_score
+    assert len(started) >= 2  # the stager and the worker, at least
+    assert [exe for exe, env in started if env is None] == []
