@@ -236,7 +236,7 @@ def probe() -> str:
     try:
         done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, timeout=20,
-                              env={})  # explicit: see grader.submission._host._child_command
+                              env={})  # explicit: see grader.submission._host._start_child
     except (OSError, subprocess.SubprocessError) as exc:
         return f"bubblewrap failed to start: {exc}"
     if done.returncode != 0:

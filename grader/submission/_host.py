@@ -80,12 +80,7 @@ def _child_command(entry: str = "main") -> list[str]:
     """``python -I -S``: no environment variables, no site hooks (``.pth`` files run code and
     cost tens of ms); the child gets this process's import path instead. It imports the
     ``_child`` module without this package's ``__init__`` (the host's imports, ~30 ms) and
-    runs its function ``entry``.
-
-    Launch it with an explicit ``env``: without one, the child's exec reads the C library's
-    environment, which another thread may be changing at that moment (numpy's import, in the
-    grader's preparation thread, sets and unsets a variable), and an exec that reads an array
-    just freed fails with EFAULT."""
+    runs its function ``entry``."""
     package = Path(__file__).resolve().parent
     top = str(package.parents[1])  # the folder that holds the grader package
     here = os.path.realpath(os.getcwd())  # never the working folder: it may be the submission
@@ -96,6 +91,19 @@ def _child_command(entry: str = "main") -> list[str]:
             f"pkg.__path__ = [{str(package)!r}]; sys.modules['grader.submission'] = pkg; "
             f"from grader.submission._child import {entry}; {entry}()")
     return [sys.executable, "-I", "-S", "-c", boot]
+
+
+def _start_child(entry: str, stdin, stdout, cwd) -> subprocess.Popen:
+    """Start a stager child (``_child_command``) in a session of its own, so that terminal
+    signals reach only the host.
+
+    Its environment is passed explicitly: without ``env``, the exec reads the C library's
+    environment, which another thread may be changing at that moment (numpy's import, in the
+    grader's preparation thread, sets and unsets a variable), and an exec that reads an array
+    just freed fails with EFAULT."""
+    return subprocess.Popen(_child_command(entry), stdin=stdin, stdout=stdout,
+                            stderr=subprocess.DEVNULL, cwd=cwd, close_fds=True,
+                            env=dict(os.environ), start_new_session=True)
 
 
 def _attempt(path: str, base: Path, skip: dict[str, str], deadline: float) -> _Outcome:
@@ -109,10 +117,7 @@ def _attempt(path: str, base: Path, skip: dict[str, str], deadline: float) -> _O
     }
     proc = _zygote.spawn(base) if _zygote is not None else None
     if proc is None:
-        proc = subprocess.Popen(_child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, cwd=base, close_fds=True,
-                                env=dict(os.environ),  # see _child_command
-                                start_new_session=True)  # terminal signals reach only the host
+        proc = _start_child("main", subprocess.PIPE, subprocess.PIPE, cwd=base)
     try:
         proc.stdin.write(json.dumps(request).encode())
         proc.stdin.close()
@@ -148,10 +153,7 @@ class _Zygote:
         self._stop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            self._proc = subprocess.Popen(_child_command("zygote"), stdin=theirs,
-                                          stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, cwd="/", close_fds=True,
-                                          env=dict(os.environ), start_new_session=True)
+            self._proc = _start_child("zygote", theirs, subprocess.DEVNULL, cwd="/")
         except OSError:
             ours.close()
             raise
